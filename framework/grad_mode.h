@@ -1,0 +1,20 @@
+// Whether ops record a graph. Off inside a NoGradGuard (inference, optimizer updates).
+#pragma once
+
+namespace xgrad {
+
+bool is_grad_enabled();
+
+// RAII: ops run inside its scope record no graph at all and allocate no nodes.
+class NoGradGuard {
+  public:
+    NoGradGuard();
+    ~NoGradGuard();
+    NoGradGuard(const NoGradGuard&) = delete;
+    NoGradGuard& operator=(const NoGradGuard&) = delete;
+
+  private:
+    bool previous_;
+};
+
+}  // namespace xgrad

@@ -1,0 +1,72 @@
+#include "framework/gradcheck.h"
+
+#include <cmath>
+#include <random>
+
+#include <fmt/format.h>
+#include <xtensor/xmath.hpp>
+#include <xtensor/xview.hpp>
+
+namespace xgrad {
+
+namespace {
+
+double weighted_sum(const Tensor64& y, const Tensor64& w) {
+    return xt::sum(y * w)();
+}
+
+}  // namespace
+
+GradcheckResult gradcheck(const GradcheckFn& f, const std::vector<Tensor64>& inputs,
+                          const GradcheckOptions& options) {
+    std::vector<Variable64> vars;
+    for (const auto& x : inputs) vars.emplace_back(x, true);
+    Variable64 y = f(vars);
+
+    std::mt19937 rng(options.seed);
+    std::uniform_real_distribution<double> dist(0.5, 1.5);
+    Tensor64 w = Tensor64::from_shape(y.value().shape());
+    for (auto& v : w) v = dist(rng);
+    y.backward(w);
+
+    GradcheckResult result;
+    double worst_excess = 0;
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+        Tensor64 analytic = vars[i].has_grad() ? vars[i].grad() : xt::zeros_like(inputs[i]);
+        for (std::size_t k = 0; k < inputs[i].size(); ++k) {
+            auto probe = [&](double delta) {
+                std::vector<Variable64> shifted;
+                for (std::size_t j = 0; j < inputs.size(); ++j) {
+                    Tensor64 v = inputs[j];
+                    if (j == i) v.flat(k) += delta;
+                    shifted.emplace_back(std::move(v), false);
+                }
+                return weighted_sum(f(shifted).value(), w);
+            };
+            const double numeric = (probe(options.eps) - probe(-options.eps)) / (2 * options.eps);
+            const double a = analytic.flat(k);
+            const double err = std::abs(a - numeric);
+            const double excess = err - (options.atol + options.rtol * std::abs(numeric));
+            const bool bad = excess > 0 || !std::isfinite(a);
+            if (err > result.max_abs_error || !std::isfinite(a)) result.max_abs_error = err;
+            if (bad && (result.ok || excess > worst_excess)) {
+                result.ok = false;
+                worst_excess = excess;
+                result.input = i;
+                result.index = unravel_index(k, to_shape(inputs[i].shape()));
+                result.analytic = a;
+                result.numeric = numeric;
+            }
+        }
+    }
+    if (!result.ok) {
+        result.message = fmt::format(
+            "gradcheck: input {} at index {}: backward gives {:.8g} but finite differences "
+            "give {:.8g} (abs error {:.3g}, largest abs error over all elements {:.3g})",
+            result.input, format_shape(result.index), result.analytic, result.numeric,
+            std::abs(result.analytic - result.numeric), result.max_abs_error);
+    }
+    return result;
+}
+
+}  // namespace xgrad

@@ -1,0 +1,68 @@
+// A node of the autograd graph: one value, its gradient, and how to push a gradient back
+// to the node's inputs. Variables are handles to nodes.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "framework/tensor.h"
+
+namespace xgrad {
+
+template <class T>
+struct Node;
+
+// One gradient per input of an op, in the order of the inputs. An entry for an input that
+// does not require a gradient is ignored and may be left empty.
+template <class T>
+using Grads = std::vector<TensorOf<T>>;
+
+// What a backward function sees: the gradient of the loss with respect to the op's output,
+// the output itself and the op's inputs. Backward functions read inputs from here instead
+// of capturing them, so the graph holds each tensor once.
+template <class T>
+struct BackwardContext {
+    const TensorOf<T>& grad;
+    const TensorOf<T>& output;
+    const Node<T>& node;
+
+    const TensorOf<T>& input(std::size_t i) const { return node.inputs[i]->value; }
+    bool needs(std::size_t i) const { return node.inputs[i]->requires_grad; }
+};
+
+template <class T>
+using BackwardFn = std::function<Grads<T>(const BackwardContext<T>&)>;
+
+template <class T>
+struct Node {
+    TensorOf<T> value;
+    TensorOf<T> grad;
+    bool has_grad = false;
+    bool requires_grad = false;
+    const char* op = nullptr;  // the op that made this node; nullptr for a leaf
+    std::vector<std::shared_ptr<Node>> inputs;
+    BackwardFn<T> backward;
+    bool released = false;  // backward ran and freed this node's part of the graph
+
+    Node() = default;
+    Node(const Node&) = delete;
+    Node& operator=(const Node&) = delete;
+
+    bool is_leaf() const { return op == nullptr; }
+
+    // Frees the inputs iteratively: a chain of 100,000 ops must not recurse 100,000 deep.
+    ~Node() {
+        std::vector<std::shared_ptr<Node>> pending = std::move(inputs);
+        while (!pending.empty()) {
+            std::shared_ptr<Node> n = std::move(pending.back());
+            pending.pop_back();
+            if (n.use_count() == 1) {
+                for (auto& in : n->inputs) pending.push_back(std::move(in));
+                n->inputs.clear();
+            }
+        }
+    }
+};
+
+}  // namespace xgrad

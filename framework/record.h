@@ -1,0 +1,60 @@
+// The one place where an op's result joins the graph. An op computes its forward value and
+// hands it here with its inputs and its backward function:
+//
+//   template <class T>
+//   VariableOf<T> tanh(const VariableOf<T>& x) {
+//       return record<T>("tanh", xt::tanh(x.value()), {x}, [](const BackwardContext<T>& c) {
+//           return Grads<T>{c.grad * (1 - c.output * c.output)};
+//       });
+//   }
+#pragma once
+
+#include <initializer_list>
+
+#include "framework/grad_mode.h"
+#include "framework/variable.h"
+
+namespace xgrad {
+
+// When grad mode is off or no input requires a gradient, the result is a plain leaf and the
+// backward function is dropped: inference builds no graph.
+template <class T>
+VariableOf<T> record(const char* op, TensorOf<T> value, std::initializer_list<VariableOf<T>> inputs,
+                     BackwardFn<T> backward) {
+    bool needs_graph = false;
+    if (is_grad_enabled()) {
+        for (const auto& in : inputs) needs_graph = needs_graph || in.requires_grad();
+    }
+    if (!needs_graph) return VariableOf<T>(std::move(value));
+
+    auto node = std::make_shared<Node<T>>();
+    node->value = std::move(value);
+    node->requires_grad = true;
+    node->op = op;
+    node->inputs.reserve(inputs.size());
+    for (const auto& in : inputs) node->inputs.push_back(in.node());
+    node->backward = std::move(backward);
+    return VariableOf<T>(std::move(node));
+}
+
+// Same, for ops with a runtime number of inputs (concat, stack).
+template <class T>
+VariableOf<T> record(const char* op, TensorOf<T> value, const std::vector<VariableOf<T>>& inputs,
+                     BackwardFn<T> backward) {
+    bool needs_graph = false;
+    if (is_grad_enabled()) {
+        for (const auto& in : inputs) needs_graph = needs_graph || in.requires_grad();
+    }
+    if (!needs_graph) return VariableOf<T>(std::move(value));
+
+    auto node = std::make_shared<Node<T>>();
+    node->value = std::move(value);
+    node->requires_grad = true;
+    node->op = op;
+    node->inputs.reserve(inputs.size());
+    for (const auto& in : inputs) node->inputs.push_back(in.node());
+    node->backward = std::move(backward);
+    return VariableOf<T>(std::move(node));
+}
+
+}  // namespace xgrad
