@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,11 @@ template <class T>
 using TensorOf = xt::xarray<T, xt::layout_type::row_major>;
 using Tensor = TensorOf<float>;
 using Tensor64 = TensorOf<double>;
+
+// Integer class labels and indices (argmax results, gather indices).
+using IndexTensor = xt::xarray<std::int64_t, xt::layout_type::row_major>;
+// Boolean masks for where().
+using Mask = xt::xarray<bool, xt::layout_type::row_major>;
 
 // Shapes in the public API are plain vectors; xtensor's own shape types convert to them.
 using Shape = std::vector<std::size_t>;

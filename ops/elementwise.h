@@ -1,10 +1,17 @@
 // Elementwise ops with numpy-style broadcasting. The operators + - * / and unary - on
-// Variables (see framework/variable.h) forward to these.
+// Variables (see framework/variable.h) forward to add, sub, mul, div and neg. Binary ops
+// take their second operand as std::type_identity_t so a plain number converts to a
+// Variable there (`maximum(x, 0.0f)`); for the first operand, use the operators.
 #pragma once
+
+#include <type_traits>
 
 #include "framework/variable.h"
 
 namespace xgrad {
+
+template <class T>
+using Same = std::type_identity_t<T>;
 
 template <class T>
 VariableOf<T> add(const VariableOf<T>& a, const VariableOf<T>& b);
@@ -16,5 +23,33 @@ template <class T>
 VariableOf<T> div(const VariableOf<T>& a, const VariableOf<T>& b);
 template <class T>
 VariableOf<T> neg(const VariableOf<T>& a);
+
+// x ** exponent for a constant exponent, and elementwise x ** y for a tensor exponent.
+template <class T>
+VariableOf<T> pow(const VariableOf<T>& x, double exponent);
+template <class T>
+VariableOf<T> pow(const VariableOf<T>& x, const Same<VariableOf<T>>& exponent);
+
+template <class T>
+VariableOf<T> exp(const VariableOf<T>& x);
+template <class T>
+VariableOf<T> log(const VariableOf<T>& x);
+template <class T>
+VariableOf<T> sqrt(const VariableOf<T>& x);
+template <class T>
+VariableOf<T> abs(const VariableOf<T>& x);
+
+// Limits x to [lo, hi]; the gradient flows where x is inside.
+template <class T>
+VariableOf<T> clamp(const VariableOf<T>& x, double lo, double hi);
+
+template <class T>
+VariableOf<T> minimum(const VariableOf<T>& a, const Same<VariableOf<T>>& b);
+template <class T>
+VariableOf<T> maximum(const VariableOf<T>& a, const Same<VariableOf<T>>& b);
+
+// a where mask is true, b elsewhere; the three shapes broadcast together.
+template <class T>
+VariableOf<T> where(const Mask& mask, const VariableOf<T>& a, const Same<VariableOf<T>>& b);
 
 }  // namespace xgrad

@@ -1,0 +1,2 @@
+// Everything in datasets/, for the umbrella header xgrad.h.
+#pragma once

@@ -1,0 +1,2 @@
+// Everything in nn/, for the umbrella header xgrad.h.
+#pragma once

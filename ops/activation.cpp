@@ -1,0 +1,3 @@
+#include "ops/activation.h"
+
+namespace xgrad {}  // namespace xgrad

@@ -1,0 +1,3 @@
+#include "ops/dropout.h"
+
+namespace xgrad {}  // namespace xgrad

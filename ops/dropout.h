@@ -1,0 +1,17 @@
+// Inverted dropout: in training, zeroes each element with probability `rate` and scales the
+// rest by 1 / (1 - rate); outside training it is the identity.
+#pragma once
+
+#include "framework/random.h"
+#include "framework/variable.h"
+
+namespace xgrad {
+
+template <class T>
+VariableOf<T> dropout(const VariableOf<T>& x, double rate, bool training, Rng& rng);
+
+// Same, with the process-wide generator (see manual_seed).
+template <class T>
+VariableOf<T> dropout(const VariableOf<T>& x, double rate, bool training);
+
+}  // namespace xgrad

@@ -1,0 +1,3 @@
+#include "ops/linalg.h"
+
+namespace xgrad {}  // namespace xgrad

@@ -1,0 +1,3 @@
+#include "ops/loss.h"
+
+namespace xgrad {}  // namespace xgrad

@@ -1,0 +1,3 @@
+#include "ops/shape.h"
+
+namespace xgrad {}  // namespace xgrad

@@ -1,0 +1,2 @@
+// Everything in optim/, for the umbrella header xgrad.h.
+#pragma once
