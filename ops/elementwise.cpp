@@ -1,9 +1,22 @@
 #include "ops/elementwise.h"
 
+#include <stdexcept>
+#include <string>
+
+#include <xtensor/xmath.hpp>
+#include <xtensor/xoperation.hpp>
+
 #include "framework/broadcast.h"
 #include "framework/record.h"
 
 namespace xgrad {
+
+// Gradient conventions where the derivative is not defined (one choice, applied everywhere):
+//   abs at 0                 -> 0 (the subgradient with the smallest norm)
+//   clamp at lo or hi        -> passes the gradient (the boundary counts as inside)
+//   minimum/maximum on ties  -> split 0.5 / 0.5 between the two inputs
+//   pow(x, y) w.r.t. y       -> 0 where x == 0 (the limit of x^y log x); NaN where x < 0
+//   sqrt at 0, log at 0      -> inf, as the formula gives (no silent clipping)
 
 namespace {
 
@@ -56,12 +69,132 @@ VariableOf<T> neg(const VariableOf<T>& a) {
                      [](const BackwardContext<T>& c) { return Grads<T>{-c.grad}; });
 }
 
-#define XGRAD_INSTANTIATE_ELEMENTWISE(T)                                    \
-    template VariableOf<T> add(const VariableOf<T>&, const VariableOf<T>&); \
-    template VariableOf<T> sub(const VariableOf<T>&, const VariableOf<T>&); \
-    template VariableOf<T> mul(const VariableOf<T>&, const VariableOf<T>&); \
-    template VariableOf<T> div(const VariableOf<T>&, const VariableOf<T>&); \
-    template VariableOf<T> neg(const VariableOf<T>&);
+template <class T>
+VariableOf<T> pow(const VariableOf<T>& x, double exponent) {
+    const T p = static_cast<T>(exponent);
+    return record<T>("pow", xt::pow(x.value(), p), {x}, [p](const BackwardContext<T>& c) {
+        // x^0 is constant: a zero gradient, not 0 * x^-1 (NaN at x == 0).
+        if (p == T(0)) return Grads<T>{xt::zeros_like(c.grad)};
+        return Grads<T>{c.grad * p * xt::pow(c.input(0), p - T(1))};
+    });
+}
+
+template <class T>
+VariableOf<T> pow(const VariableOf<T>& x, const Same<VariableOf<T>>& exponent) {
+    broadcast_shapes("pow", x.shape(), exponent.shape());
+    return record<T>("pow", xt::pow(x.value(), exponent.value()), {x, exponent},
+                     [](const BackwardContext<T>& c) {
+                         const auto& base = c.input(0);
+                         const auto& y = c.input(1);
+                         auto d_base = c.grad * y * xt::pow(base, y - T(1));
+                         auto d_exp = xt::where(xt::equal(base, T(0)), T(0),
+                                                c.grad * c.output * xt::log(base));
+                         return Grads<T>{input_grad(c, 0, d_base), input_grad(c, 1, d_exp)};
+                     });
+}
+
+template <class T>
+VariableOf<T> exp(const VariableOf<T>& x) {
+    return record<T>("exp", xt::exp(x.value()), {x},
+                     [](const BackwardContext<T>& c) { return Grads<T>{c.grad * c.output}; });
+}
+
+template <class T>
+VariableOf<T> log(const VariableOf<T>& x) {
+    return record<T>("log", xt::log(x.value()), {x},
+                     [](const BackwardContext<T>& c) { return Grads<T>{c.grad / c.input(0)}; });
+}
+
+template <class T>
+VariableOf<T> sqrt(const VariableOf<T>& x) {
+    return record<T>("sqrt", xt::sqrt(x.value()), {x}, [](const BackwardContext<T>& c) {
+        return Grads<T>{c.grad / (T(2) * c.output)};
+    });
+}
+
+template <class T>
+VariableOf<T> abs(const VariableOf<T>& x) {
+    // xt::sign is 0 at 0, which gives the documented zero gradient there.
+    return record<T>("abs", xt::abs(x.value()), {x}, [](const BackwardContext<T>& c) {
+        return Grads<T>{c.grad * xt::sign(c.input(0))};
+    });
+}
+
+template <class T>
+VariableOf<T> clamp(const VariableOf<T>& x, double lo, double hi) {
+    if (!(lo <= hi)) {
+        throw std::invalid_argument("clamp: lower bound " + std::to_string(lo) +
+                                    " is greater than upper bound " + std::to_string(hi));
+    }
+    const T l = static_cast<T>(lo), h = static_cast<T>(hi);
+    return record<T>("clamp", xt::clip(x.value(), l, h), {x}, [l, h](const BackwardContext<T>& c) {
+        const auto& v = c.input(0);
+        return Grads<T>{xt::where(v >= l && v <= h, c.grad, T(0))};
+    });
+}
+
+namespace {
+
+// Shared by minimum and maximum: `a_wins` is where a alone is selected; ties split evenly.
+template <class T>
+Grads<T> select_grads(const BackwardContext<T>& c, const TensorOf<T>& a_weight) {
+    return Grads<T>{input_grad(c, 0, c.grad * a_weight),
+                    input_grad(c, 1, c.grad * (T(1) - a_weight))};
+}
+
+}  // namespace
+
+template <class T>
+VariableOf<T> minimum(const VariableOf<T>& a, const Same<VariableOf<T>>& b) {
+    broadcast_shapes("minimum", a.shape(), b.shape());
+    return record<T>(
+        "minimum", xt::minimum(a.value(), b.value()), {a, b}, [](const BackwardContext<T>& c) {
+            const auto& x = c.input(0);
+            const auto& y = c.input(1);
+            TensorOf<T> w = xt::where(x < y, T(1), xt::where(xt::equal(x, y), T(0.5), T(0)));
+            return select_grads(c, w);
+        });
+}
+
+template <class T>
+VariableOf<T> maximum(const VariableOf<T>& a, const Same<VariableOf<T>>& b) {
+    broadcast_shapes("maximum", a.shape(), b.shape());
+    return record<T>(
+        "maximum", xt::maximum(a.value(), b.value()), {a, b}, [](const BackwardContext<T>& c) {
+            const auto& x = c.input(0);
+            const auto& y = c.input(1);
+            TensorOf<T> w = xt::where(x > y, T(1), xt::where(xt::equal(x, y), T(0.5), T(0)));
+            return select_grads(c, w);
+        });
+}
+
+template <class T>
+VariableOf<T> where(const Mask& mask, const VariableOf<T>& a, const Same<VariableOf<T>>& b) {
+    const Shape ab = broadcast_shapes("where", a.shape(), b.shape());
+    broadcast_shapes("where", to_shape(mask.shape()), ab);
+    return record<T>("where", xt::where(mask, a.value(), b.value()), {a, b},
+                     [mask](const BackwardContext<T>& c) {
+                         return Grads<T>{input_grad(c, 0, xt::where(mask, c.grad, T(0))),
+                                         input_grad(c, 1, xt::where(mask, T(0), c.grad))};
+                     });
+}
+
+#define XGRAD_INSTANTIATE_ELEMENTWISE(T)                                           \
+    template VariableOf<T> add(const VariableOf<T>&, const VariableOf<T>&);        \
+    template VariableOf<T> sub(const VariableOf<T>&, const VariableOf<T>&);        \
+    template VariableOf<T> mul(const VariableOf<T>&, const VariableOf<T>&);        \
+    template VariableOf<T> div(const VariableOf<T>&, const VariableOf<T>&);        \
+    template VariableOf<T> neg(const VariableOf<T>&);                              \
+    template VariableOf<T> pow<T>(const VariableOf<T>&, double);                   \
+    template VariableOf<T> pow<T>(const VariableOf<T>&, const VariableOf<T>&);     \
+    template VariableOf<T> exp(const VariableOf<T>&);                              \
+    template VariableOf<T> log(const VariableOf<T>&);                              \
+    template VariableOf<T> sqrt(const VariableOf<T>&);                             \
+    template VariableOf<T> abs(const VariableOf<T>&);                              \
+    template VariableOf<T> clamp(const VariableOf<T>&, double, double);            \
+    template VariableOf<T> minimum<T>(const VariableOf<T>&, const VariableOf<T>&); \
+    template VariableOf<T> maximum<T>(const VariableOf<T>&, const VariableOf<T>&); \
+    template VariableOf<T> where<T>(const Mask&, const VariableOf<T>&, const VariableOf<T>&);
 XGRAD_FOR_EACH_DTYPE(XGRAD_INSTANTIATE_ELEMENTWISE)
 
 }  // namespace xgrad

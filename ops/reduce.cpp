@@ -1,9 +1,13 @@
 #include "ops/reduce.h"
 
 #include <algorithm>
+#include <limits>
+#include <stdexcept>
+#include <string>
 
 #include <xtensor/xbroadcast.hpp>
 #include <xtensor/xmath.hpp>
+#include <xtensor/xoperation.hpp>
 #include <xtensor/xreducer.hpp>
 
 #include "framework/errors.h"
@@ -39,22 +43,211 @@ Shape keepdims_shape(const Shape& shape, const std::vector<std::size_t>& axes) {
     return kept;
 }
 
+namespace {
+
+// Everything a reduction needs to know about its axes, computed once in the forward pass.
+struct ReducePlan {
+    std::vector<std::size_t> axes;  // normalised
+    Shape in;                       // the input shape
+    Shape kept;                     // the result with reduced axes kept as size 1
+    Shape out;                      // the result shape as returned (kept or not)
+    std::size_t count = 1;          // elements reduced into each result element
+};
+
+ReducePlan plan(const char* op, const Shape& in, const Axes& axes, bool keepdims) {
+    ReducePlan r;
+    r.axes = normalize_axes(op, axes, in.size());
+    r.in = in;
+    r.kept = keepdims_shape(in, r.axes);
+    for (auto a : r.axes) r.count *= in[a];
+    if (keepdims) {
+        r.out = r.kept;
+    } else {
+        for (std::size_t i = 0; i < in.size(); ++i) {
+            if (!std::binary_search(r.axes.begin(), r.axes.end(), i)) r.out.push_back(in[i]);
+        }
+    }
+    return r;
+}
+
+// max, min and argmax have no value for an empty reduction: say so instead of returning junk.
+void require_nonempty(const char* op, const ReducePlan& r) {
+    if (r.count == 0) {
+        throw ShapeError(op, "cannot reduce over an axis of size 0 in shape " + format_shape(r.in));
+    }
+}
+
+// A copy of `t` viewed with the reduced axes as size-1 dimensions, ready to broadcast.
+template <class T>
+TensorOf<T> with_shape(const TensorOf<T>& t, const Shape& shape) {
+    TensorOf<T> out = t;
+    out.reshape(shape);
+    return out;
+}
+
+}  // namespace
+
 template <class T>
 VariableOf<T> sum(const VariableOf<T>& x, const Axes& axes, bool keepdims) {
-    const Shape in_shape = x.shape();
-    const auto ax = normalize_axes("sum", axes, in_shape.size());
-    TensorOf<T> y = xt::sum(x.value(), ax);
-    const Shape kept = keepdims_shape(in_shape, ax);
-    if (keepdims) y.reshape(kept);
-    return record<T>("sum", std::move(y), {x}, [kept](const BackwardContext<T>& c) {
-        TensorOf<T> g = c.grad;
-        g.reshape(kept);
-        return Grads<T>{TensorOf<T>(xt::broadcast(g, c.input(0).shape()))};
+    const ReducePlan r = plan("sum", x.shape(), axes, keepdims);
+    TensorOf<T> y = xt::sum(x.value(), r.axes);
+    y.reshape(r.out);
+    return record<T>("sum", std::move(y), {x}, [r](const BackwardContext<T>& c) {
+        return Grads<T>{TensorOf<T>(xt::broadcast(with_shape(c.grad, r.kept), r.in))};
     });
 }
 
-#define XGRAD_INSTANTIATE_REDUCE(T) \
-    template VariableOf<T> sum(const VariableOf<T>&, const Axes&, bool);
+template <class T>
+VariableOf<T> mean(const VariableOf<T>& x, const Axes& axes, bool keepdims) {
+    const ReducePlan r = plan("mean", x.shape(), axes, keepdims);
+    // An empty reduction divides 0 by 0 and gives NaN, as numpy does.
+    const T n = static_cast<T>(r.count);
+    TensorOf<T> y = xt::sum(x.value(), r.axes);
+    y /= n;
+    y.reshape(r.out);
+    return record<T>("mean", std::move(y), {x}, [r, n](const BackwardContext<T>& c) {
+        return Grads<T>{TensorOf<T>(xt::broadcast(with_shape(c.grad, r.kept) / n, r.in))};
+    });
+}
+
+namespace {
+
+// max and min: the gradient goes to every element equal to the result, split evenly.
+template <class T>
+VariableOf<T> extremum(const char* op, const VariableOf<T>& x, const Axes& axes, bool keepdims,
+                       bool largest) {
+    const ReducePlan r = plan(op, x.shape(), axes, keepdims);
+    require_nonempty(op, r);
+    TensorOf<T> y;
+    if (largest) {
+        y = xt::amax(x.value(), r.axes);
+    } else {
+        y = xt::amin(x.value(), r.axes);
+    }
+    y.reshape(r.out);
+    return record<T>(op, std::move(y), {x}, [r](const BackwardContext<T>& c) {
+        TensorOf<T> hit = xt::cast<T>(xt::equal(c.input(0), with_shape(c.output, r.kept)));
+        TensorOf<T> ties = xt::sum(hit, r.axes);
+        ties.reshape(r.kept);
+        return Grads<T>{hit * (with_shape(c.grad, r.kept) / ties)};
+    });
+}
+
+}  // namespace
+
+template <class T>
+VariableOf<T> max(const VariableOf<T>& x, const Axes& axes, bool keepdims) {
+    return extremum("max", x, axes, keepdims, true);
+}
+
+template <class T>
+VariableOf<T> min(const VariableOf<T>& x, const Axes& axes, bool keepdims) {
+    return extremum("min", x, axes, keepdims, false);
+}
+
+template <class T>
+VariableOf<T> var(const VariableOf<T>& x, const Axes& axes, bool keepdims, int ddof) {
+    const ReducePlan r = plan("var", x.shape(), axes, keepdims);
+    if (ddof < 0 || static_cast<std::size_t>(ddof) >= r.count) {
+        throw std::invalid_argument(
+            "var: ddof " + std::to_string(ddof) + " must be at least 0 and less than the " +
+            std::to_string(r.count) + " elements per reduction of shape " + format_shape(r.in));
+    }
+    const T dof = static_cast<T>(r.count - static_cast<std::size_t>(ddof));
+    TensorOf<T> m = xt::sum(x.value(), r.axes);
+    m /= static_cast<T>(r.count);
+    m.reshape(r.kept);
+    TensorOf<T> d = x.value() - m;
+    TensorOf<T> y = xt::sum(d * d, r.axes);
+    y /= dof;
+    y.reshape(r.out);
+    // The mean is kept (it is the size of the result); the deviations are recomputed.
+    return record<T>("var", std::move(y), {x}, [r, m, dof](const BackwardContext<T>& c) {
+        return Grads<T>{(T(2) / dof) * (c.input(0) - m) * with_shape(c.grad, r.kept)};
+    });
+}
+
+template <class T>
+VariableOf<T> logsumexp(const VariableOf<T>& x, const Axes& axes, bool keepdims) {
+    const ReducePlan r = plan("logsumexp", x.shape(), axes, keepdims);
+    TensorOf<T> y;
+    if (r.count == 0) {
+        // log of an empty sum.
+        y = TensorOf<T>::from_shape(r.kept);
+        y.fill(-std::numeric_limits<T>::infinity());
+    } else {
+        TensorOf<T> m = xt::amax(x.value(), r.axes);
+        m.reshape(r.kept);
+        // A row of all -inf (or an inf) would give inf - inf: shift by 0 there instead.
+        m = xt::where(xt::isfinite(m), m, T(0));
+        TensorOf<T> s = xt::sum(xt::exp(x.value() - m), r.axes);
+        s.reshape(r.kept);
+        y = m + xt::log(s);
+    }
+    y.reshape(r.out);
+    return record<T>("logsumexp", std::move(y), {x}, [r](const BackwardContext<T>& c) {
+        // d/dx = softmax(x) = exp(x - logsumexp(x)), never above 1.
+        return Grads<T>{xt::exp(c.input(0) - with_shape(c.output, r.kept)) *
+                        with_shape(c.grad, r.kept)};
+    });
+}
+
+namespace {
+
+// The first index of the largest (or smallest) element along one axis: the tensor is viewed
+// as (outer, n, inner) and scanned once, without any per-element index arithmetic.
+template <class T>
+IndexTensor arg_extremum(const char* op, const VariableOf<T>& x, int axis, bool largest) {
+    const Shape shape = x.shape();
+    const std::size_t a = normalize_axes(op, {axis}, shape.size())[0];
+    const std::size_t n = shape[a];
+    if (n == 0) {
+        throw ShapeError(op, "cannot reduce over axis " + std::to_string(axis) +
+                                 " of size 0 in shape " + format_shape(shape));
+    }
+    std::size_t outer = 1, inner = 1;
+    for (std::size_t i = 0; i < a; ++i) outer *= shape[i];
+    for (std::size_t i = a + 1; i < shape.size(); ++i) inner *= shape[i];
+    Shape out_shape = shape;
+    out_shape.erase(out_shape.begin() + static_cast<long>(a));
+
+    IndexTensor out = IndexTensor::from_shape(out_shape);
+    const T* src = x.value().data();
+    for (std::size_t o = 0; o < outer; ++o) {
+        for (std::size_t i = 0; i < inner; ++i) {
+            const T* p = src + o * n * inner + i;
+            std::size_t best = 0;
+            for (std::size_t k = 1; k < n; ++k) {
+                const T v = p[k * inner], b = p[best * inner];
+                if (largest ? v > b : v < b) best = k;
+            }
+            out.data()[o * inner + i] = static_cast<std::int64_t>(best);
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+template <class T>
+IndexTensor argmax(const VariableOf<T>& x, int axis) {
+    return arg_extremum("argmax", x, axis, true);
+}
+
+template <class T>
+IndexTensor argmin(const VariableOf<T>& x, int axis) {
+    return arg_extremum("argmin", x, axis, false);
+}
+
+#define XGRAD_INSTANTIATE_REDUCE(T)                                            \
+    template VariableOf<T> sum(const VariableOf<T>&, const Axes&, bool);       \
+    template VariableOf<T> mean(const VariableOf<T>&, const Axes&, bool);      \
+    template VariableOf<T> max(const VariableOf<T>&, const Axes&, bool);       \
+    template VariableOf<T> min(const VariableOf<T>&, const Axes&, bool);       \
+    template VariableOf<T> var(const VariableOf<T>&, const Axes&, bool, int);  \
+    template VariableOf<T> logsumexp(const VariableOf<T>&, const Axes&, bool); \
+    template IndexTensor argmax(const VariableOf<T>&, int);                    \
+    template IndexTensor argmin(const VariableOf<T>&, int);
 XGRAD_FOR_EACH_DTYPE(XGRAD_INSTANTIATE_REDUCE)
 
 }  // namespace xgrad
