@@ -1,2 +1,8 @@
 // Everything in datasets/, for the umbrella header xgrad.h.
 #pragma once
+
+#include "datasets/dataloader.h"
+#include "datasets/dataset.h"
+#include "datasets/idx.h"
+#include "datasets/mnist.h"
+#include "datasets/registry.h"
