@@ -1,0 +1,62 @@
+#include "nn/dense.h"
+
+#include <stdexcept>
+
+#include <xtensor/xbuilder.hpp>
+
+#include "framework/errors.h"
+#include "nn/initializers.h"
+#include "ops/activation.h"
+#include "ops/linalg.h"
+
+namespace xgrad::nn {
+
+Dense::Dense(std::size_t units, std::string activation, bool use_bias,
+             std::string kernel_initializer)
+    : units_(units),
+      activation_(activation.empty() || activation == "none" ? "linear" : std::move(activation)),
+      use_bias_(use_bias),
+      kernel_initializer_(std::move(kernel_initializer)) {
+    if (units_ == 0) throw std::invalid_argument("Dense: units must be positive, got 0");
+    check_activation_name(activation_);
+    check_initializer_name(kernel_initializer_);
+}
+
+void Dense::check_rank(const Shape& input_shape) const {
+    if (input_shape.size() != 1) {
+        throw ShapeError(name(), "expected input of shape (None, features), got " +
+                                     format_batch_shape(input_shape) +
+                                     "; put a Flatten layer before it");
+    }
+}
+
+void Dense::build(const Shape& input_shape) {
+    if (!built()) {
+        check_rank(input_shape);
+        const std::size_t in = input_shape[0];
+        if (in == 0) throw ShapeError(name(), "expected at least one input feature, got 0");
+        kernel_ =
+            register_parameter("kernel", initialize(kernel_initializer_, {in, units_}, in, units_));
+        if (use_bias_) bias_ = register_parameter("bias", xt::zeros<float>({units_}));
+    }
+    Module::build(input_shape);
+}
+
+Shape Dense::output_shape(const Shape& input_shape) const {
+    check_rank(input_shape);
+    return {units_};
+}
+
+Variable Dense::forward_linear(const Variable& x) {
+    const Shape shape = x.shape();
+    if (!built()) build(Shape(shape.begin() + (shape.empty() ? 0 : 1), shape.end()));
+    check_input_shape(shape);
+    return linear(x, kernel_, bias_);
+}
+
+Variable Dense::forward(const Variable& x) {
+    const Variable y = forward_linear(x);
+    return activation_ == "linear" ? y : activate(activation_, y);
+}
+
+}  // namespace xgrad::nn

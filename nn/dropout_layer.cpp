@@ -1,0 +1,21 @@
+#include "nn/dropout_layer.h"
+
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "ops/dropout.h"
+
+namespace xgrad::nn {
+
+Dropout::Dropout(double rate) : rate_(rate) {
+    if (!(rate >= 0.0 && rate < 1.0)) {
+        throw std::invalid_argument(fmt::format("Dropout: rate must be in [0, 1), got {}", rate));
+    }
+}
+
+Variable Dropout::forward(const Variable& x) {
+    return dropout(x, rate_, is_training());
+}
+
+}  // namespace xgrad::nn

@@ -1,0 +1,139 @@
+// Module: the base of every layer and model. A module owns named parameters and child
+// modules; everything that lists parameters (summary, state dict, optimizers) reads the
+// one list built by register_parameter() and register_module().
+//
+//   class Scale : public nn::Module {
+//     public:
+//       std::string type_name() const override { return "Scale"; }
+//       void build(const Shape& in) override {
+//           if (!built()) w_ = register_parameter("w", xt::ones<float>(in));
+//           Module::build(in);
+//       }
+//       Variable forward(const Variable& x) override { return x * w_; }
+//     private:
+//       Variable w_;
+//   };
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "framework/tensor.h"
+#include "framework/variable.h"
+
+namespace xgrad::nn {
+
+class Module {
+  public:
+    Module() = default;
+    virtual ~Module();
+    // Copies share parameters and children (they are handles), like copying a Variable.
+    Module(const Module&) = default;
+    Module& operator=(const Module&) = default;
+    Module(Module&&) = default;
+    Module& operator=(Module&&) = default;
+
+    // x has a leading batch dimension.
+    virtual Variable forward(const Variable& x) = 0;
+    // Builds from x's shape on the first call (later calls check the shape), then forward().
+    Variable operator()(const Variable& x);
+
+    // "Dense", "Flatten", ...: the type column of the summary and the architecture record.
+    virtual std::string type_name() const = 0;
+
+    // The name; until set (by the user or by the parent), the snake_case type name.
+    const std::string& name() const;
+    void set_name(std::string name);
+    // Whether the user chose the name (a parent then keeps it instead of numbering it).
+    bool has_user_name() const { return user_named_; }
+
+    // Shapes here are per example: WITHOUT the batch dimension. build() creates the
+    // parameters for that input shape and is idempotent; overrides create their parameters
+    // when !built() and then call Module::build(input_shape).
+    virtual void build(const Shape& input_shape);
+    bool built() const { return built_; }
+    // The shape build() was called with.
+    const std::optional<Shape>& built_input_shape() const { return built_shape_; }
+    // Keras' input_shape argument: the input shape the layer declares before being built.
+    void set_input_shape(Shape input_shape);
+    const std::optional<Shape>& declared_input_shape() const { return declared_shape_; }
+    // By default, the shape of a forward pass on a batch of one zero example (the module
+    // must be built); built-in layers override it with arithmetic.
+    virtual Shape output_shape(const Shape& input_shape) const;
+
+    const std::vector<std::shared_ptr<Module>>& children() const { return children_; }
+
+    // Recursive: own parameters by their name, a child's as "<child name>/<name>".
+    std::vector<std::pair<std::string, Variable>> named_parameters() const;
+    std::vector<Variable> parameters() const;  // trainable and non-trainable
+    std::vector<Variable> trainable_parameters() const;
+    std::size_t count_params() const;
+    std::size_t count_trainable_params() const;
+
+    // Training mode (dropout active) is the default; both switch the whole tree.
+    void train(bool on = true);
+    void eval() { train(false); }
+    bool is_training() const { return training_; }
+
+    void zero_grad();
+
+    // Copies of the parameter values by name (see named_parameters()).
+    std::map<std::string, Tensor> state_dict() const;
+    // Copies the values into the existing parameters (their handles stay valid). Missing,
+    // unexpected or wrongly shaped entries are a std::invalid_argument naming all of them;
+    // nothing is changed then.
+    void load_state_dict(const std::map<std::string, Tensor>& state);
+    // The reason `state` does not fit this module ("missing dense/kernel; ..."), or "" if it
+    // fits. `source` names where the state comes from, for the message ("the file").
+    std::string state_mismatch(const std::map<std::string, Tensor>& state,
+                               const std::string& source) const;
+
+  protected:
+    // A new parameter holding `init`; non-trainable parameters do not require a gradient.
+    Variable register_parameter(const std::string& name, Tensor init, bool trainable = true);
+    // Adds a child. A child without a user name is named like Keras does: the snake_case
+    // type name, numbered (dense, dense_1, ...) to be unique among its siblings. A duplicate
+    // user name, or the same child twice, is a std::invalid_argument.
+    void register_module(std::shared_ptr<Module> child);
+    // Undoes the last register_module() (when adding it failed half-way).
+    void unregister_last_module();
+
+    // Throws ShapeError "<name>: expected input shape (None, 784), got (32, 100)" when the
+    // module is built for another input shape. `full_shape` includes the batch dimension.
+    void check_input_shape(const Shape& full_shape) const;
+    // Layers that work on any input shape (Activation, Dropout) return false: they are
+    // built once but accept every shape afterwards.
+    virtual bool fixed_input_shape() const { return true; }
+
+  private:
+    struct Param {
+        std::string name;
+        Variable variable;
+        bool trainable;
+    };
+
+    void collect(const std::string& prefix, bool trainable_only,
+                 std::vector<std::pair<std::string, Variable>>& out) const;
+
+    mutable std::string name_;  // filled lazily from type_name(), which is virtual
+    bool user_named_ = false;
+    bool built_ = false;
+    bool training_ = true;
+    std::optional<Shape> built_shape_;
+    std::optional<Shape> declared_shape_;
+    std::vector<Param> params_;
+    std::vector<std::shared_ptr<Module>> children_;
+};
+
+// "Dense" -> "dense", "MyBlock" -> "my_block": Keras' default layer names.
+std::string snake_case(const std::string& type_name);
+
+// A per-example shape with the free batch dimension in front: (784,) -> "(None, 784)".
+std::string format_batch_shape(const Shape& shape);
+
+}  // namespace xgrad::nn

@@ -1,0 +1,291 @@
+#include "nn/safetensors.h"
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+#include <vector>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+namespace xgrad::nn {
+
+namespace {
+
+using json = nlohmann::json;
+
+// Integers and floats are stored little-endian; on a big-endian host the bytes are swapped.
+void to_little_endian(char* bytes, std::size_t size, std::size_t width) {
+    if constexpr (std::endian::native == std::endian::big) {
+        for (std::size_t i = 0; i + width <= size; i += width)
+            std::reverse(bytes + i, bytes + i + width);
+    } else {
+        (void)bytes, (void)size, (void)width;
+    }
+}
+
+std::runtime_error load_error(const std::string& path, const std::string& problem) {
+    return std::runtime_error("cannot load '" + path + "': " + problem);
+}
+
+std::runtime_error save_error(const std::string& path, const std::string& problem) {
+    return std::runtime_error("cannot save '" + path + "': " + problem);
+}
+
+// Writes all of `data`, retrying after short writes and signals.
+bool write_all(int fd, const char* data, std::size_t size) {
+    while (size > 0) {
+        const ssize_t n = ::write(fd, data, size);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        data += n;
+        size -= static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+std::string header_json(const TensorMap& tensors, const Metadata& metadata) {
+    json header = json::object();
+    if (!metadata.empty()) header["__metadata__"] = metadata;
+    std::size_t offset = 0;
+    for (const auto& [name, t] : tensors) {
+        const std::size_t bytes = t.size() * sizeof(float);
+        header[name] = {{"dtype", "F32"},
+                        {"shape", to_shape(t.shape())},
+                        {"data_offsets", {offset, offset + bytes}}};
+        offset += bytes;
+    }
+    std::string text = header.dump();
+    // Pad with spaces so the data starts 8-byte aligned, as the safetensors library does.
+    text.resize((text.size() + 7) / 8 * 8, ' ');
+    return text;
+}
+
+// The file's bytes; the caller knows which path it came from.
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw load_error(path, std::string("cannot open the file (") + std::strerror(errno) + ")");
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (in.bad()) throw load_error(path, "reading the file failed");
+    return bytes;
+}
+
+bool is_count(const json& j) {
+    return j.is_number_unsigned();
+}
+
+struct Entry {
+    std::string name;
+    Shape shape;
+    std::uint64_t begin, end;
+};
+
+// One tensor's header entry, checked against the data area of `data_size` bytes.
+Entry parse_entry(const std::string& path, const std::string& name, const json& j,
+                  std::uint64_t data_size) {
+    const std::string what = "tensor '" + name + "'";
+    if (!j.is_object()) throw load_error(path, what + " is not described by a JSON object");
+    for (const char* key : {"dtype", "shape", "data_offsets"}) {
+        if (!j.contains(key)) throw load_error(path, what + " has no '" + key + "' entry");
+    }
+    const json& dtype = j["dtype"];
+    if (!dtype.is_string()) throw load_error(path, what + " has a dtype that is not a string");
+    if (dtype.get<std::string>() != "F32") {
+        throw load_error(
+            path, what + " has dtype '" + dtype.get<std::string>() + "'; only F32 is supported");
+    }
+    Entry e{name, {}, 0, 0};
+    const json& shape = j["shape"];
+    if (!shape.is_array() || !std::all_of(shape.begin(), shape.end(), is_count)) {
+        throw load_error(path, what + " has a shape that is not a list of non-negative integers");
+    }
+    std::uint64_t count = 1;
+    for (const auto& d : shape) {
+        const auto dim = d.get<std::uint64_t>();
+        if (__builtin_mul_overflow(count, dim, &count)) {
+            throw load_error(path, what + " has a shape too large to hold");
+        }
+        e.shape.push_back(static_cast<std::size_t>(dim));
+    }
+    const json& offsets = j["data_offsets"];
+    if (!offsets.is_array() || offsets.size() != 2 || !is_count(offsets[0]) ||
+        !is_count(offsets[1])) {
+        throw load_error(path, what + " has data_offsets that are not two non-negative integers");
+    }
+    e.begin = offsets[0].get<std::uint64_t>();
+    e.end = offsets[1].get<std::uint64_t>();
+    const std::string range = "[" + std::to_string(e.begin) + ", " + std::to_string(e.end) + "]";
+    if (e.begin > e.end || e.end > data_size) {
+        throw load_error(path, what + " has data offsets " + range + " outside the data area of " +
+                                   std::to_string(data_size) + " bytes");
+    }
+    std::uint64_t bytes = 0;
+    if (__builtin_mul_overflow(count, std::uint64_t{sizeof(float)}, &bytes) ||
+        bytes != e.end - e.begin) {
+        throw load_error(path, what + " of shape " + format_shape(e.shape) + " needs " +
+                                   std::to_string(count) + " * 4 bytes but its data offsets " +
+                                   range + " hold " + std::to_string(e.end - e.begin));
+    }
+    return e;
+}
+
+}  // namespace
+
+void write_safetensors(const std::string& path, const TensorMap& tensors,
+                       const Metadata& metadata) {
+    for (const auto& [name, t] : tensors) {
+        if (name.empty() || name == "__metadata__") {
+            throw std::invalid_argument("write_safetensors: invalid tensor name '" + name + "'");
+        }
+    }
+    std::string header;
+    try {
+        header = header_json(tensors, metadata);
+    } catch (const json::exception&) {
+        // nlohmann rejects strings that are not valid UTF-8.
+        throw save_error(path, "tensor names and metadata must be valid UTF-8");
+    }
+    char length[8];
+    const std::uint64_t n = header.size();
+    std::memcpy(length, &n, sizeof n);
+    to_little_endian(length, 8, 8);
+
+    // The temporary file lives beside the target so that rename() is atomic.
+    std::string tmp = path + ".tmp-XXXXXX";
+    const int fd = ::mkstemp(tmp.data());
+    if (fd < 0) {
+        throw save_error(path, std::string("cannot create a temporary file beside it (") +
+                                   std::strerror(errno) + ")");
+    }
+    auto fail = [&](const std::string& step) {
+        const std::string reason = std::strerror(errno);
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        return save_error(path, step + " failed (" + reason + ")");
+    };
+    ::fchmod(fd, 0644);  // mkstemp creates 0600; a model file is an ordinary file
+    if (!write_all(fd, length, 8) || !write_all(fd, header.data(), header.size())) {
+        throw fail("writing");
+    }
+    for (const auto& [name, t] : tensors) {
+        const char* data = reinterpret_cast<const char*>(t.data());
+        const std::size_t bytes = t.size() * sizeof(float);
+        if constexpr (std::endian::native == std::endian::big) {
+            std::vector<char> swapped(data, data + bytes);
+            to_little_endian(swapped.data(), bytes, sizeof(float));
+            if (!write_all(fd, swapped.data(), bytes)) throw fail("writing");
+        } else if (!write_all(fd, data, bytes)) {
+            throw fail("writing");
+        }
+    }
+    if (::fsync(fd) != 0) throw fail("flushing to disk");
+    if (::close(fd) != 0) {
+        const std::string reason = std::strerror(errno);
+        ::unlink(tmp.c_str());
+        throw save_error(path, "closing failed (" + reason + ")");
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        const std::string reason = std::strerror(errno);
+        ::unlink(tmp.c_str());
+        throw save_error(path, "renaming the temporary file failed (" + reason + ")");
+    }
+    // Make the rename itself durable; a failure here leaves a complete file, so ignore it.
+    std::string dir = std::filesystem::path(path).parent_path().string();
+    if (dir.empty()) dir = ".";
+    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+    if (dfd >= 0) {
+        ::fsync(dfd);
+        ::close(dfd);
+    }
+}
+
+std::pair<TensorMap, Metadata> read_safetensors(const std::string& path) {
+    const std::string bytes = read_file(path);
+    const std::uint64_t size = bytes.size();
+    if (size < 8) {
+        throw load_error(path, "the file is " + std::to_string(size) +
+                                   " bytes long, too short for a safetensors header");
+    }
+    char length[8];
+    std::memcpy(length, bytes.data(), 8);
+    to_little_endian(length, 8, 8);
+    std::uint64_t n = 0;
+    std::memcpy(&n, length, 8);
+    if (n > size - 8) {
+        throw load_error(path, "the header length " + std::to_string(n) +
+                                   " exceeds the file size of " + std::to_string(size) + " bytes");
+    }
+    json header;
+    try {
+        header = json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<std::ptrdiff_t>(n));
+    } catch (const json::parse_error& e) {
+        throw load_error(path, "the header is not valid JSON (error at byte " +
+                                   std::to_string(e.byte) + " of the header)");
+    }
+    if (!header.is_object()) throw load_error(path, "the header is not a JSON object");
+
+    const std::uint64_t data_size = size - 8 - n;
+    Metadata metadata;
+    std::vector<Entry> entries;
+    for (const auto& [key, value] : header.items()) {
+        if (key == "__metadata__") {
+            if (!value.is_object()) throw load_error(path, "__metadata__ is not a JSON object");
+            for (const auto& [k, v] : value.items()) {
+                if (!v.is_string()) {
+                    throw load_error(path, "__metadata__ entry '" + k + "' is not a string");
+                }
+                metadata[k] = v.get<std::string>();
+            }
+        } else {
+            entries.push_back(parse_entry(path, key, value, data_size));
+        }
+    }
+
+    // The tensors must tile the data area exactly: sorted by offset, each starts where the
+    // previous one ends.
+    std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+        return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
+    });
+    std::uint64_t covered = 0;
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        const Entry& e = entries[i];
+        if (e.begin < covered) {
+            throw load_error(path, "tensors '" + entries[i - 1].name + "' and '" + e.name +
+                                       "' overlap in the data area");
+        }
+        if (e.begin > covered) {
+            throw load_error(path, "bytes " + std::to_string(covered) + " to " +
+                                       std::to_string(e.begin) +
+                                       " of the data area belong to no tensor");
+        }
+        covered = e.end;
+    }
+    if (covered != data_size) {
+        throw load_error(path, "bytes " + std::to_string(covered) + " to " +
+                                   std::to_string(data_size) +
+                                   " of the data area belong to no tensor");
+    }
+
+    TensorMap tensors;
+    const char* data = bytes.data() + 8 + n;
+    for (const Entry& e : entries) {
+        Tensor t = Tensor::from_shape(e.shape);
+        char* dst = reinterpret_cast<char*>(t.data());
+        std::memcpy(dst, data + e.begin, e.end - e.begin);
+        to_little_endian(dst, e.end - e.begin, sizeof(float));
+        tensors.emplace(e.name, std::move(t));
+    }
+    return {std::move(tensors), std::move(metadata)};
+}
+
+}  // namespace xgrad::nn

@@ -1,0 +1,98 @@
+#include "nn/sequential.h"
+
+#include <ostream>
+#include <stdexcept>
+
+#include "nn/summary.h"
+
+namespace xgrad::nn {
+
+Sequential::Sequential(std::string name) {
+    set_name(std::move(name));
+}
+
+Sequential& Sequential::add(std::shared_ptr<Module> layer) {
+    register_module(layer);
+    try {
+        if (built()) {
+            const Shape in = output_shapes_.empty() ? *built_input_shape() : output_shapes_.back();
+            layer->build(in);
+            output_shapes_.push_back(layer->output_shape(in));
+        } else if (layers().size() == 1 && layer->declared_input_shape()) {
+            set_input_shape(*layer->declared_input_shape());
+            build(*layer->declared_input_shape());
+        }
+    } catch (...) {
+        // Leave the model as it was before the failed add().
+        unregister_last_module();
+        throw;
+    }
+    return *this;
+}
+
+void Sequential::build(const Shape& input_shape) {
+    if (built()) {
+        Module::build(input_shape);  // checks that the shape is the same
+        return;
+    }
+    if (!layers().empty() && layers().front()->declared_input_shape() &&
+        *layers().front()->declared_input_shape() != input_shape) {
+        throw std::invalid_argument(name() + ": cannot build for input shape " +
+                                    format_batch_shape(input_shape) + "; layer '" +
+                                    layers().front()->name() + "' declares " +
+                                    format_batch_shape(*layers().front()->declared_input_shape()));
+    }
+    std::vector<Shape> shapes;
+    Shape shape = input_shape;
+    for (const auto& layer : layers()) {
+        layer->build(shape);
+        shape = layer->output_shape(shape);
+        shapes.push_back(shape);
+    }
+    output_shapes_ = std::move(shapes);
+    Module::build(input_shape);
+}
+
+std::optional<Shape> Sequential::input_shape() const {
+    if (!layers().empty() && layers().front()->declared_input_shape()) {
+        return layers().front()->declared_input_shape();
+    }
+    if (declared_input_shape()) return declared_input_shape();
+    return built_input_shape();
+}
+
+Variable Sequential::forward(const Variable& x) {
+    Variable y = x;
+    for (const auto& layer : layers()) y = (*layer)(y);
+    return y;
+}
+
+Shape Sequential::output_shape(const Shape& input_shape) const {
+    if (built() && *built_input_shape() == input_shape) {
+        return output_shapes_.empty() ? input_shape : output_shapes_.back();
+    }
+    Shape shape = input_shape;
+    for (const auto& layer : layers()) shape = layer->output_shape(shape);
+    return shape;
+}
+
+std::string Sequential::summary() const {
+    if (!built()) {
+        throw std::logic_error(name() +
+                               ": the model is not built yet; give the first layer an input "
+                               "shape, call build(input_shape) or call the model on a batch");
+    }
+    std::vector<SummaryRow> rows;
+    for (std::size_t i = 0; i < layers().size(); ++i) {
+        const auto& layer = layers()[i];
+        rows.push_back({layer->name() + " (" + layer->type_name() + ")",
+                        format_batch_shape(output_shapes_[i]), layer->count_params()});
+    }
+    return format_summary(name(), rows, count_params(), count_trainable_params());
+}
+
+void Sequential::summary(std::ostream& out) const {
+    out << summary();
+}
+
+}  // namespace xgrad::nn
