@@ -39,14 +39,17 @@ using GzHandle = std::unique_ptr<gzFile_s, GzCloser>;
 
 // Turns the stream's error state after a short or failed read into an exception; returns if the
 // stream simply ended cleanly.
+// `context` says where the stream ended ("in the IDX header", ...).
 void check_stream(gzFile f, const std::string& path, const std::string& context) {
     int err = Z_OK;
     const char* msg = gzerror(f, &err);
     if (err == Z_OK || err == Z_STREAM_END) return;
-    if (err == Z_BUF_ERROR) fail(path, "truncated gzip stream (it ends " + context + ")");
+    if (err == Z_BUF_ERROR) fail(path, "truncated gzip stream: it ends " + context);
     if (err == Z_ERRNO) fail(path, std::string("read error: ") + std::strerror(errno));
-    fail(path,
-         "corrupt gzip stream (" + std::string(msg ? msg : "zlib error") + ", " + context + ")");
+    // zlib prefixes its message with the path, which ours already names.
+    std::string detail = msg ? msg : "zlib error";
+    if (detail.rfind(path + ": ", 0) == 0) detail.erase(0, path.size() + 2);
+    fail(path, "corrupt gzip stream (" + detail + ")");
 }
 
 // Reads up to n bytes into dst (in chunks gzread's int result can report) and returns how many
@@ -143,7 +146,7 @@ IdxArray read_idx(const std::string& path) {
     gzbuffer(f, 1u << 17);  // bigger reads: measurably faster on the 26 MB training images
 
     std::uint8_t magic[4] = {};
-    const std::size_t got_magic = read_up_to(f, magic, 4, path, "inside the IDX header");
+    const std::size_t got_magic = read_up_to(f, magic, 4, path, "in the IDX header");
     if (got_magic == 0) fail(path, "is empty (no IDX header)");
     if (got_magic < 4)
         fail(path, "truncated IDX header (" + std::to_string(got_magic) + " of 4 magic bytes)");
@@ -159,7 +162,7 @@ IdxArray read_idx(const std::string& path) {
 
     std::vector<std::uint8_t> dim_bytes(4 * rank);
     const std::size_t got_dims =
-        read_up_to(f, dim_bytes.data(), dim_bytes.size(), path, "inside the IDX header");
+        read_up_to(f, dim_bytes.data(), dim_bytes.size(), path, "in the IDX header");
     if (got_dims < dim_bytes.size())
         fail(path, "truncated IDX header (" + std::to_string(got_dims) + " of " +
                        std::to_string(dim_bytes.size()) + " bytes of dimension sizes for rank " +
@@ -178,20 +181,19 @@ IdxArray read_idx(const std::string& path) {
     if (overflow)
         fail(path, "header dimensions " + join_dims(out.dims) + " of " + idx_type_name(out.type) +
                        " overflow the addressable size");
-    const std::string declared = "its header declares " + join_dims(out.dims) + " " +
-                                 idx_type_name(out.type) + " = " + std::to_string(bytes) +
-                                 " bytes of data";
+    const std::string declared = join_dims(out.dims) + " " + idx_type_name(out.type) + " = " +
+                                 std::to_string(bytes) + " bytes of data";
     const std::size_t header_size = 4 + 4 * rank;
 
     if (gzdirect(f)) {
         // A raw file: its length must match the header exactly, checked before allocating.
         const std::uintmax_t have = file_size - header_size;
         if (have < bytes)
-            fail(path,
-                 "truncated file: " + declared + " but it holds only " + std::to_string(have));
+            fail(path, "truncated file: its header declares " + declared + " but it holds only " +
+                           std::to_string(have));
         if (have > bytes)
-            fail(path, "file longer than " + declared + " (" + std::to_string(have - bytes) +
-                           " extra bytes)");
+            fail(path, "file longer than its header declares (" + declared +
+                           "): " + std::to_string(have - bytes) + " extra bytes");
         out.data.resize(bytes);
         if (read_up_to(f, out.data.data(), bytes, path, "in the data") < bytes)
             fail(path, "file shrank while being read");
@@ -203,21 +205,21 @@ IdxArray read_idx(const std::string& path) {
         out.data.resize(static_cast<std::size_t>(std::min<std::uintmax_t>(guess, bytes)));
         std::size_t filled = 0;
         for (;;) {
-            const std::string context = "after " + std::to_string(filled) + " of the " +
-                                        std::to_string(bytes) + " data bytes its header declares";
+            const std::string context = "in the data (its header declares " + declared + ")";
             const std::size_t want = out.data.size() - filled;
             const std::size_t got = read_up_to(f, out.data.data() + filled, want, path, context);
             filled += got;
             if (got < want)
-                fail(path, "truncated data: " + declared + " but the gzip stream holds only " +
-                               std::to_string(filled));
+                fail(path, "truncated data: its header declares " + declared +
+                               " but the gzip stream holds only " + std::to_string(filled));
             if (filled == bytes) break;
             out.data.resize(std::min(bytes, 2 * out.data.size()));
         }
         // Reading on checks the trailer's CRC and catches data beyond what the header declares.
         std::uint8_t extra[1];
-        if (read_up_to(f, extra, 1, path, "at its end") != 0)
-            fail(path, "more data than " + declared + " (the header and the data disagree)");
+        if (read_up_to(f, extra, 1, path, "before its trailer (checksum and size)") != 0)
+            fail(path, "more data than its header declares (" + declared +
+                           "): the header and the data disagree");
     }
     swap_to_host(out);
     return out;
