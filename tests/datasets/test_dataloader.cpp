@@ -1,0 +1,195 @@
+#include <doctest/doctest.h>
+
+#include <algorithm>
+
+#include "tests/datasets/helpers.h"
+#include "xgrad.h"
+
+using namespace xgrad;
+using namespace xgrad::data;
+
+namespace {
+
+// A user-defined dataset: example i is the 1x2 input {i, -i} with label i % 3. Optionally fails
+// on one index, to test error propagation.
+class Counting : public Dataset {
+  public:
+    explicit Counting(std::size_t n, std::size_t fail_at = SIZE_MAX) : n_(n), fail_at_(fail_at) {}
+    std::size_t size() const override { return n_; }
+    Shape example_shape() const override { return {1, 2}; }
+    std::size_t num_classes() const override { return 3; }
+    std::int64_t label(std::size_t i) const override { return static_cast<std::int64_t>(i % 3); }
+    void get_batch(const std::vector<std::size_t>& indices, Batch& out) const override {
+        check_indices(indices, n_, "Counting");
+        prepare_batch(out, indices.size(), example_shape());
+        for (std::size_t k = 0; k < indices.size(); ++k) {
+            if (indices[k] == fail_at_)
+                throw std::runtime_error("Counting: example " + std::to_string(fail_at_) +
+                                         " is unreadable");
+            out.inputs(k, 0, 0) = static_cast<float>(indices[k]);
+            out.inputs(k, 0, 1) = -static_cast<float>(indices[k]);
+            out.labels(k) = label(indices[k]);
+        }
+    }
+
+  private:
+    std::size_t n_, fail_at_;
+};
+
+// The example indices of every batch of one epoch (read back from the inputs).
+std::vector<std::vector<std::size_t>> epoch_batches(DataLoader& loader) {
+    std::vector<std::vector<std::size_t>> out;
+    Batch b;
+    while (loader.next(b)) {
+        std::vector<std::size_t> ids;
+        for (std::size_t k = 0; k < b.labels.size(); ++k) {
+            const auto i = static_cast<std::size_t>(b.inputs(k, 0, 0));
+            CHECK(b.inputs(k, 0, 1) == -b.inputs(k, 0, 0));
+            CHECK(b.labels(k) == static_cast<std::int64_t>(i % 3));
+            ids.push_back(i);
+        }
+        out.push_back(ids);
+    }
+    return out;
+}
+
+std::vector<std::size_t> flatten(const std::vector<std::vector<std::size_t>>& batches) {
+    std::vector<std::size_t> out;
+    for (const auto& b : batches) out.insert(out.end(), b.begin(), b.end());
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("a user-defined dataset through the DataLoader, in order, with a last partial batch") {
+    DataLoader loader(std::make_shared<Counting>(10), {.batch_size = 4, .shuffle = false});
+    CHECK(loader.num_batches() == 3);
+    CHECK(loader.size() == 10);
+    const auto batches = epoch_batches(loader);
+    REQUIRE(batches.size() == 3);
+    CHECK(batches[0] == std::vector<std::size_t>{0, 1, 2, 3});
+    CHECK(batches[1] == std::vector<std::size_t>{4, 5, 6, 7});
+    CHECK(batches[2] == std::vector<std::size_t>{8, 9});
+    Batch b;
+    CHECK_FALSE(loader.next(b));  // stays at the end until reset or set_epoch
+    loader.reset();
+    CHECK(loader.batch_index() == 0);
+    REQUIRE(loader.next(b));
+    CHECK(to_shape(b.inputs.shape()) == Shape{4, 1, 2});
+    CHECK(b.inputs(3, 0, 0) == 3.f);
+}
+
+TEST_CASE("drop_last and a batch larger than the dataset") {
+    auto d = std::make_shared<Counting>(10);
+    DataLoader dropping(d, {.batch_size = 4, .shuffle = false, .drop_last = true});
+    CHECK(dropping.num_batches() == 2);
+    CHECK(dropping.size() == 8);
+    CHECK(flatten(epoch_batches(dropping)) == std::vector<std::size_t>{0, 1, 2, 3, 4, 5, 6, 7});
+
+    DataLoader big(d, {.batch_size = 32});
+    CHECK(big.num_batches() == 1);
+    CHECK(big.size() == 10);
+    const auto batches = epoch_batches(big);
+    REQUIRE(batches.size() == 1);
+    CHECK(batches[0].size() == 10);
+
+    DataLoader exact(d, {.batch_size = 5, .drop_last = true});
+    CHECK(exact.num_batches() == 2);
+    CHECK_ERROR_CONTAINS(std::invalid_argument,
+                         DataLoader(d, {.batch_size = 11, .drop_last = true}),
+                         "drop_last with batch_size 11 larger than the 10 examples");
+}
+
+TEST_CASE("DataLoader rejects batch_size 0, an empty dataset and null") {
+    CHECK_THROWS_WITH_AS(DataLoader(std::make_shared<Counting>(3), {.batch_size = 0}),
+                         "DataLoader: batch_size must be > 0", std::invalid_argument);
+    CHECK_THROWS_WITH_AS(DataLoader(std::make_shared<Counting>(0)),
+                         "DataLoader: the dataset is empty", std::invalid_argument);
+    CHECK_THROWS_AS(DataLoader(nullptr), std::invalid_argument);
+}
+
+TEST_CASE("shuffling: the order of an epoch depends only on (seed, epoch)") {
+    auto d = std::make_shared<Counting>(50);
+    DataLoader a(d, {.batch_size = 8, .seed = 42});
+    DataLoader b(d, {.batch_size = 8, .seed = 42});
+    a.set_epoch(3);
+    b.set_epoch(3);
+    const auto a3 = flatten(epoch_batches(a));
+    CHECK(flatten(epoch_batches(b)) == a3);
+    auto sorted = a3;
+    std::sort(sorted.begin(), sorted.end());
+    for (std::size_t i = 0; i < 50; ++i) CHECK(sorted[i] == i);  // each example once
+    std::vector<std::size_t> identity(50);
+    for (std::size_t i = 0; i < 50; ++i) identity[i] = i;
+    CHECK(a3 != identity);
+
+    a.set_epoch(4);
+    const auto a4 = flatten(epoch_batches(a));
+    CHECK(a4 != a3);
+    // Resuming: a fresh loader jumped straight to epoch 4 sees the same order.
+    DataLoader resumed(d, {.batch_size = 8, .seed = 42});
+    resumed.set_epoch(4);
+    CHECK(resumed.epoch() == 4);
+    CHECK(flatten(epoch_batches(resumed)) == a4);
+    a.reset();  // restarting an epoch repeats its order
+    CHECK(flatten(epoch_batches(a)) == a4);
+
+    DataLoader other_seed(d, {.batch_size = 8, .seed = 43});
+    other_seed.set_epoch(3);
+    CHECK(flatten(epoch_batches(other_seed)) != a3);
+}
+
+TEST_CASE("DataLoader reuses the caller's batch buffers between full batches") {
+    DataLoader loader(std::make_shared<Counting>(12), {.batch_size = 4});
+    Batch b;
+    REQUIRE(loader.next(b));
+    const float* p = b.inputs.data();
+    REQUIRE(loader.next(b));
+    CHECK(b.inputs.data() == p);
+}
+
+TEST_CASE("prefetch gives the same batches as no prefetch") {
+    auto d = std::make_shared<Counting>(37);
+    for (bool drop_last : {false, true}) {
+        CAPTURE(drop_last);
+        DataLoader plain(d, {.batch_size = 5, .seed = 9, .drop_last = drop_last});
+        DataLoader ahead(d, {.batch_size = 5, .seed = 9, .drop_last = drop_last, .prefetch = true});
+        for (std::uint64_t epoch : {0, 1, 5}) {
+            plain.set_epoch(epoch);
+            ahead.set_epoch(epoch);
+            CHECK(epoch_batches(ahead) == epoch_batches(plain));
+        }
+        // Reset in the middle of an epoch, with a batch in flight.
+        Batch b;
+        ahead.set_epoch(2);
+        REQUIRE(ahead.next(b));
+        REQUIRE(ahead.next(b));
+        ahead.reset();
+        plain.set_epoch(2);
+        CHECK(epoch_batches(ahead) == epoch_batches(plain));
+        // A loader destroyed mid-epoch joins its thread (the test would hang otherwise).
+        DataLoader abandoned(d, {.batch_size = 5, .prefetch = true});
+        REQUIRE(abandoned.next(b));
+    }
+    DataLoader moved_from(d, {.batch_size = 5, .seed = 9, .prefetch = true});
+    DataLoader moved = std::move(moved_from);
+    DataLoader plain(d, {.batch_size = 5, .seed = 9});
+    CHECK(epoch_batches(moved) == epoch_batches(plain));
+}
+
+TEST_CASE("an exception in the dataset reaches next(), with and without prefetch") {
+    auto d = std::make_shared<Counting>(10, /*fail_at=*/6);
+    for (bool prefetch : {false, true}) {
+        CAPTURE(prefetch);
+        DataLoader loader(d, {.batch_size = 4, .shuffle = false, .prefetch = prefetch});
+        Batch b;
+        REQUIRE(loader.next(b));
+        CHECK_THROWS_WITH_AS(loader.next(b), "Counting: example 6 is unreadable",
+                             std::runtime_error);
+        CHECK(loader.batch_index() == 1);  // the failed batch is retried by the next call
+        CHECK_THROWS_AS(loader.next(b), std::runtime_error);
+        loader.reset();
+        REQUIRE(loader.next(b));
+        CHECK(b.inputs(0, 0, 0) == 0.f);
+    }
+}
