@@ -1,8 +1,8 @@
 #include "ops/elementwise.h"
 
 #include <stdexcept>
-#include <string>
 
+#include <fmt/format.h>
 #include <xtensor/xmath.hpp>
 #include <xtensor/xoperation.hpp>
 
@@ -123,8 +123,8 @@ VariableOf<T> abs(const VariableOf<T>& x) {
 template <class T>
 VariableOf<T> clamp(const VariableOf<T>& x, double lo, double hi) {
     if (!(lo <= hi)) {
-        throw std::invalid_argument("clamp: lower bound " + std::to_string(lo) +
-                                    " is greater than upper bound " + std::to_string(hi));
+        throw std::invalid_argument(
+            fmt::format("clamp: lower bound {} is greater than upper bound {}", lo, hi));
     }
     const T l = static_cast<T>(lo), h = static_cast<T>(hi);
     return record<T>("clamp", xt::clip(x.value(), l, h), {x}, [l, h](const BackwardContext<T>& c) {

@@ -52,4 +52,31 @@ VariableOf<T> maximum(const VariableOf<T>& a, const Same<VariableOf<T>>& b);
 template <class T>
 VariableOf<T> where(const Mask& mask, const VariableOf<T>& a, const Same<VariableOf<T>>& b);
 
+namespace detail {
+template <class V>
+struct is_variable : std::false_type {};
+template <class T>
+struct is_variable<VariableOf<T>> : std::true_type {};
+}  // namespace detail
+
+template <class V>
+concept AnyVariable = detail::is_variable<std::remove_cvref_t<V>>::value;
+
+// An unqualified where(mask, a, b) also finds xt::where through the Mask's namespace, and
+// xt::where takes forwarding references, which beat `const&` for non-const arguments: the call
+// would silently build an xtensor expression of Variables. This overload has the same form and,
+// being constrained, is preferred; it accepts any boolean expression as the mask and a plain
+// number for one of a, b, and forwards to the overload above.
+template <class M, class A, class B>
+requires(AnyVariable<A> || AnyVariable<B>) auto where(M&& mask, A&& a, B&& b) {
+    using V = std::remove_cvref_t<std::conditional_t<AnyVariable<A>, A, B>>;
+    using T = typename V::value_type;
+    const V va(a), vb(b);
+    if constexpr (std::is_same_v<std::remove_cvref_t<M>, Mask>) {
+        return xgrad::where<T>(mask, va, vb);
+    } else {
+        return xgrad::where<T>(Mask(std::forward<M>(mask)), va, vb);
+    }
+}
+
 }  // namespace xgrad

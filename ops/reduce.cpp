@@ -170,25 +170,30 @@ VariableOf<T> var(const VariableOf<T>& x, const Axes& axes, bool keepdims, int d
 template <class T>
 VariableOf<T> logsumexp(const VariableOf<T>& x, const Axes& axes, bool keepdims) {
     const ReducePlan r = plan("logsumexp", x.shape(), axes, keepdims);
-    TensorOf<T> y;
     if (r.count == 0) {
-        // log of an empty sum.
-        y = TensorOf<T>::from_shape(r.kept);
+        // The log of an empty sum; nothing to differentiate.
+        TensorOf<T> y = TensorOf<T>::from_shape(r.out);
         y.fill(-std::numeric_limits<T>::infinity());
-    } else {
-        TensorOf<T> m = xt::amax(x.value(), r.axes);
-        m.reshape(r.kept);
-        // A row of all -inf (or an inf) would give inf - inf: shift by 0 there instead.
-        m = xt::where(xt::isfinite(m), m, T(0));
-        TensorOf<T> s = xt::sum(xt::exp(x.value() - m), r.axes);
-        s.reshape(r.kept);
-        y = m + xt::log(s);
+        return record<T>("logsumexp", std::move(y), {x}, [](const BackwardContext<T>& c) {
+            return Grads<T>{xt::zeros_like(c.input(0))};
+        });
     }
+    TensorOf<T> m = xt::amax(x.value(), r.axes);
+    m.reshape(r.kept);
+    // A row of all -inf (or an inf) would give inf - inf: shift by 0 there instead.
+    m = xt::where(xt::isfinite(m), m, T(0));
+    TensorOf<T> s = xt::sum(xt::exp(x.value() - m), r.axes);
+    s.reshape(r.kept);
+    TensorOf<T> y = m + xt::log(s);
     y.reshape(r.out);
-    return record<T>("logsumexp", std::move(y), {x}, [r](const BackwardContext<T>& c) {
-        // d/dx = softmax(x) = exp(x - logsumexp(x)), never above 1.
-        return Grads<T>{xt::exp(c.input(0) - with_shape(c.output, r.kept)) *
-                        with_shape(c.grad, r.kept)};
+    // The gradient is softmax(x) = exp(x - m) / s. It is recomputed from the shift m rather
+    // than taken as exp(x - y): y = 1e4 + log 2 rounds in float32, and the rounding would show
+    // in every gradient. Only m (the size of the result) is kept.
+    return record<T>("logsumexp", std::move(y), {x}, [r, m](const BackwardContext<T>& c) {
+        TensorOf<T> e = xt::exp(c.input(0) - m);
+        TensorOf<T> s = xt::sum(e, r.axes);
+        s.reshape(r.kept);
+        return Grads<T>{e * (with_shape(c.grad, r.kept) / s)};
     });
 }
 

@@ -33,7 +33,8 @@ template <class T>
 VariableOf<T> stack(const std::vector<VariableOf<T>>& xs, int axis = 0);
 // Picks whole slices along `axis` by index (repeats allowed; gradients add up).
 template <class T>
-VariableOf<T> index_select(const VariableOf<T>& x, int axis, const std::vector<std::size_t>& indices);
+VariableOf<T> index_select(const VariableOf<T>& x, int axis,
+                           const std::vector<std::size_t>& indices);
 // out[i][j] = x[i][index[i][j]] along `axis` (torch.gather): index has x's rank.
 template <class T>
 VariableOf<T> gather(const VariableOf<T>& x, int axis, const IndexTensor& index);

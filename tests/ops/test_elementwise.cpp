@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <cmath>
+
 #include "framework/errors.h"
 #include "framework/testing.h"
 #include "xgrad.h"
@@ -9,9 +11,31 @@
 using namespace xgrad;
 
 namespace {
+using V = std::vector<Variable64>;
+
 const Tensor64 A23 = {{0.5, -1.2, 2.0}, {1.5, 0.3, -0.7}};
 const Tensor64 B3 = {0.8, 1.1, -1.9};
 const Tensor64 C21 = xt::reshape_view(Tensor64{1.3, -0.6}, {2, 1});
+const Tensor64 D13 = xt::reshape_view(Tensor64{-0.4, 0.9, 1.7}, {1, 3});
+// Strictly positive inputs for log, sqrt and non-integer powers.
+const Tensor64 P23 = {{0.5, 1.2, 2.0}, {1.5, 0.3, 0.7}};
+const Tensor64 P3 = {0.8, 1.1, 1.9};
+const Tensor64 P21 = xt::reshape_view(Tensor64{1.3, 0.6}, {2, 1});
+
+// Shapes every unary op is checked on: a matrix, size-1 dimensions, a vector and a scalar.
+const std::vector<Tensor64> any_inputs = {A23, C21, D13, B3, Tensor64(0.7)};
+const std::vector<Tensor64> positive_inputs = {P23, P21, P3, Tensor64(0.7)};
+// Pairs that broadcast in every direction (first to second, second to first, both).
+const std::vector<std::pair<Tensor64, Tensor64>> broadcast_pairs = {
+    {A23, B3}, {A23, C21}, {B3, A23}, {C21, D13}, {C21, Tensor64(0.7)}, {A23, A23 * 0.5 + 0.1}};
+
+// The gradient of sum(f(x)) for a float input.
+template <class F>
+Tensor grad_of(F f, const Tensor& x) {
+    Variable v(x, true);
+    sum(f(v)).backward();
+    return v.grad();
+}
 }  // namespace
 
 TEST_CASE("add, sub, mul, div: forward values") {
@@ -24,7 +48,6 @@ TEST_CASE("add, sub, mul, div: forward values") {
 }
 
 TEST_CASE("add, sub, mul, div, neg: gradient checks with broadcasting") {
-    using V = std::vector<Variable64>;
     for (const auto& [a, b] : {std::pair{A23, B3}, std::pair{A23, C21}, std::pair{B3, A23},
                                std::pair{C21, Tensor64(0.7)}, std::pair{A23, A23}}) {
         XGRAD_CHECK_GRADCHECK([](const V& in) { return in[0] + in[1]; }, {a, b});
@@ -44,4 +67,130 @@ TEST_CASE("binary ops name themselves and both shapes on a mismatch") {
     CHECK_THROWS_AS(a + b, ShapeError);
     CHECK_THROWS_AS(a - b, ShapeError);
     CHECK_THROWS_AS(a / b, ShapeError);
+    CHECK_THROWS_WITH_AS(pow(a, b),
+                         "pow: shapes (2, 3) and (4,) cannot be broadcast (3 != 4 in dimension "
+                         "1 of the result)",
+                         ShapeError);
+    CHECK_THROWS_WITH_AS(minimum(b, a),
+                         "minimum: shapes (4,) and (2, 3) cannot be broadcast (4 != 3 in "
+                         "dimension 1 of the result)",
+                         ShapeError);
+    CHECK_THROWS_AS(maximum(a, b), ShapeError);
+}
+
+TEST_CASE("pow, exp, log, sqrt, abs: forward values") {
+    Variable x(Tensor{1.f, 4.f, 9.f});
+    XGRAD_CHECK_TENSOR_CLOSE(pow(x, 2).value(), Tensor({1.f, 16.f, 81.f}));
+    XGRAD_CHECK_TENSOR_CLOSE(pow(x, 0.5).value(), Tensor({1.f, 2.f, 3.f}));
+    XGRAD_CHECK_TENSOR_CLOSE(pow(x, -1).value(), Tensor({1.f, 0.25f, 1.f / 9}));
+    XGRAD_CHECK_TENSOR_CLOSE(pow(x, Variable(Tensor{3.f, 0.5f, 0.f})).value(),
+                             Tensor({1.f, 2.f, 1.f}));
+    XGRAD_CHECK_TENSOR_CLOSE(sqrt(x).value(), Tensor({1.f, 2.f, 3.f}));
+    XGRAD_CHECK_TENSOR_CLOSE(exp(Variable(Tensor{0.f, 1.f, -1.f})).value(),
+                             Tensor({1.f, 2.7182818f, 0.36787944f}));
+    XGRAD_CHECK_TENSOR_CLOSE(log(Variable(Tensor{1.f, 2.7182818f, 0.5f})).value(),
+                             Tensor({0.f, 1.f, -0.69314718f}));
+    XGRAD_CHECK_TENSOR_CLOSE(abs(Variable(Tensor{-2.f, 0.f, 3.5f})).value(),
+                             Tensor({2.f, 0.f, 3.5f}));
+}
+
+TEST_CASE("pow, exp, log, sqrt, abs: gradient checks") {
+    for (const auto& x : any_inputs) {
+        XGRAD_CHECK_GRADCHECK([](const V& in) { return pow(in[0], 3); }, {x});
+        XGRAD_CHECK_GRADCHECK([](const V& in) { return pow(in[0], 2); }, {x});
+        XGRAD_CHECK_GRADCHECK([](const V& in) { return pow(in[0], 0); }, {x});
+        XGRAD_CHECK_GRADCHECK([](const V& in) { return exp(in[0]); }, {x});
+        XGRAD_CHECK_GRADCHECK([](const V& in) { return abs(in[0]); }, {x});
+    }
+    for (const auto& x : positive_inputs) {
+        XGRAD_CHECK_GRADCHECK([](const V& in) { return pow(in[0], 2.5); }, {x});
+        XGRAD_CHECK_GRADCHECK([](const V& in) { return pow(in[0], -1.5); }, {x});
+        XGRAD_CHECK_GRADCHECK([](const V& in) { return log(in[0]); }, {x});
+        XGRAD_CHECK_GRADCHECK([](const V& in) { return sqrt(in[0]); }, {x});
+    }
+}
+
+TEST_CASE("pow with a tensor exponent: gradient checks with broadcasting") {
+    const auto f = [](const V& in) { return pow(in[0], in[1]); };
+    for (const auto& [base, exponent] : std::vector<std::pair<Tensor64, Tensor64>>{
+             {P23, B3}, {P3, A23}, {P21, D13}, {P23, Tensor64(1.7)}, {Tensor64(1.3), A23}}) {
+        XGRAD_CHECK_GRADCHECK(f, {base, exponent});
+    }
+}
+
+TEST_CASE("pow with a tensor exponent at base 0: exponent gradient is 0, not NaN") {
+    Variable x(Tensor{0.f, 2.f}, true), y(Tensor{2.f, 3.f}, true);
+    sum(pow(x, y)).backward();
+    XGRAD_CHECK_TENSOR_CLOSE(x.grad(), Tensor({0.f, 12.f}));                 // y x^(y-1)
+    XGRAD_CHECK_TENSOR_CLOSE(y.grad(), Tensor({0.f, 8.f * std::log(2.f)}));  // x^y log x
+}
+
+TEST_CASE("abs has gradient 0 at 0") {
+    XGRAD_CHECK_TENSOR_CLOSE(
+        grad_of([](const Variable& v) { return abs(v); }, Tensor{0.f, -2.f, 3.f}),
+        Tensor({0.f, -1.f, 1.f}));
+}
+
+TEST_CASE("clamp: values, gradient passes inside and on the bounds, error on lo > hi") {
+    Variable x(Tensor{-3.f, -1.f, 0.25f, 1.f, 2.f});
+    XGRAD_CHECK_TENSOR_CLOSE(clamp(x, -1, 1).value(), Tensor({-1.f, -1.f, 0.25f, 1.f, 1.f}));
+    XGRAD_CHECK_TENSOR_CLOSE(grad_of([](const Variable& v) { return clamp(v, -1, 1); }, x.value()),
+                             Tensor({0.f, 1.f, 1.f, 1.f, 0.f}));
+    for (const auto& in : any_inputs) {
+        XGRAD_CHECK_GRADCHECK([](const V& v) { return clamp(v[0], -1.0, 1.0); }, {in});
+    }
+    CHECK_THROWS_WITH_AS(clamp(x, 2, 1), "clamp: lower bound 2 is greater than upper bound 1",
+                         std::invalid_argument);
+}
+
+TEST_CASE("minimum, maximum: values, plain-number operand, ties split the gradient") {
+    Variable a(Tensor{1.f, 5.f, -2.f}), b(Tensor{3.f, 4.f, -2.f});
+    XGRAD_CHECK_TENSOR_CLOSE(minimum(a, b).value(), Tensor({1.f, 4.f, -2.f}));
+    XGRAD_CHECK_TENSOR_CLOSE(maximum(a, b).value(), Tensor({3.f, 5.f, -2.f}));
+    XGRAD_CHECK_TENSOR_CLOSE(maximum(a, 0.0f).value(), Tensor({1.f, 5.f, 0.f}));
+
+    Variable p(Tensor{1.f, 2.f, 3.f}, true), q(Tensor{2.f}, true);
+    sum(maximum(p, q)).backward();
+    XGRAD_CHECK_TENSOR_CLOSE(p.grad(), Tensor({0.f, 0.5f, 1.f}));
+    XGRAD_CHECK_TENSOR_CLOSE(q.grad(), Tensor({1.5f}));  // 1 (won) + 0.5 (tie), summed over
+    p.zero_grad();
+    q.zero_grad();
+    sum(minimum(p, q)).backward();
+    XGRAD_CHECK_TENSOR_CLOSE(p.grad(), Tensor({1.f, 0.5f, 0.f}));
+    XGRAD_CHECK_TENSOR_CLOSE(q.grad(), Tensor({1.5f}));
+}
+
+TEST_CASE("minimum, maximum: gradient checks with broadcasting") {
+    for (const auto& [a, b] : broadcast_pairs) {
+        XGRAD_CHECK_GRADCHECK([](const V& in) { return minimum(in[0], in[1]); }, {a, b});
+        XGRAD_CHECK_GRADCHECK([](const V& in) { return maximum(in[0], in[1]); }, {a, b});
+    }
+}
+
+TEST_CASE("where: values, gradients go to the chosen side, shape errors") {
+    const Mask m = {true, false, true};
+    Variable a(Tensor{1.f, 2.f, 3.f}, true), b(Tensor(10.f), true);
+    Variable y = where(m, a, b);
+    XGRAD_CHECK_TENSOR_CLOSE(y.value(), Tensor({1.f, 10.f, 3.f}));
+    sum(y * Variable(Tensor{1.f, 2.f, 3.f})).backward();
+    XGRAD_CHECK_TENSOR_CLOSE(a.grad(), Tensor({1.f, 0.f, 3.f}));
+    XGRAD_CHECK_TENSOR_CLOSE(b.grad(), Tensor(2.f));
+    XGRAD_CHECK_TENSOR_CLOSE(where(m, a, 0.0f).value(), Tensor({1.f, 0.f, 3.f}));
+
+    const Mask m23 = {{true, false, false}, {false, true, true}};
+    const Mask m21 = xt::reshape_view(Mask{true, false}, {2, 1});
+    for (const auto& mask : {m23, m21, Mask(true)}) {
+        const auto f = [mask](const V& in) { return where(mask, in[0], in[1]); };
+        for (const auto& [p, q] : broadcast_pairs) XGRAD_CHECK_GRADCHECK(f, {p, q});
+    }
+    // The mask alone broadcasts the result up: gradients are summed back down.
+    const auto g = [m23](const V& in) { return where(m23, in[0], in[1]); };
+    XGRAD_CHECK_GRADCHECK(g, {B3, Tensor64(0.4)});
+
+    Variable x(Tensor::from_shape({2, 3})), z(Tensor::from_shape({3}));
+    CHECK_THROWS_WITH_AS(where(Mask{true, false}, x, z),
+                         "where: shapes (2,) and (2, 3) cannot be broadcast (2 != 3 in dimension 1 "
+                         "of the result)",
+                         ShapeError);
+    CHECK_THROWS_AS(where(m, x, Variable(Tensor::from_shape({2}))), ShapeError);
 }
