@@ -25,6 +25,7 @@ template <class T>
 VariableOf<T> neg(const VariableOf<T>& a);
 
 // x ** exponent for a constant exponent, and elementwise x ** y for a tensor exponent.
+// The exponent's gradient is 0 where x == 0 (the limit of x^y log x) and NaN where x < 0.
 template <class T>
 VariableOf<T> pow(const VariableOf<T>& x, double exponent);
 template <class T>
@@ -36,13 +37,16 @@ template <class T>
 VariableOf<T> log(const VariableOf<T>& x);
 template <class T>
 VariableOf<T> sqrt(const VariableOf<T>& x);
+// The gradient at 0 is 0.
 template <class T>
 VariableOf<T> abs(const VariableOf<T>& x);
 
-// Limits x to [lo, hi]; the gradient flows where x is inside.
+// Limits x to [lo, hi]; the gradient flows where lo <= x <= hi (bounds included).
+// lo > hi is a std::invalid_argument.
 template <class T>
 VariableOf<T> clamp(const VariableOf<T>& x, double lo, double hi);
 
+// Elementwise; where a == b the gradient is split 0.5 / 0.5 between a and b.
 template <class T>
 VariableOf<T> minimum(const VariableOf<T>& a, const Same<VariableOf<T>>& b);
 template <class T>

@@ -14,20 +14,24 @@ template <class T>
 VariableOf<T> sum(const VariableOf<T>& x, const Axes& axes = {}, bool keepdims = false);
 template <class T>
 VariableOf<T> mean(const VariableOf<T>& x, const Axes& axes = {}, bool keepdims = false);
-// The gradient goes to the maximal (minimal) elements, split evenly between ties.
+// The gradient goes to the maximal (minimal) elements, split evenly between ties. Reducing
+// over an axis of size 0 is a ShapeError.
 template <class T>
 VariableOf<T> max(const VariableOf<T>& x, const Axes& axes = {}, bool keepdims = false);
 template <class T>
 VariableOf<T> min(const VariableOf<T>& x, const Axes& axes = {}, bool keepdims = false);
-// Population variance (divides by N) unless ddof = 1.
+// Divides by N - ddof: population variance for ddof = 0, sample variance for ddof = 1.
+// ddof outside 0..N-1 is a std::invalid_argument.
 template <class T>
 VariableOf<T> var(const VariableOf<T>& x, const Axes& axes = {}, bool keepdims = false,
                   int ddof = 0);
-// log(sum(exp(x))), computed with the maximum subtracted so it never overflows.
+// log(sum(exp(x))), computed with the maximum subtracted so it never overflows (finite for
+// inputs of +-1e4 in float32); the gradient is softmax(x) over the reduced axes.
 template <class T>
 VariableOf<T> logsumexp(const VariableOf<T>& x, const Axes& axes = {}, bool keepdims = false);
 
-// Indices of the largest (smallest) element along one axis; no gradient.
+// Indices of the largest (smallest) element along one axis, the first one on ties; no
+// gradient. The result has x's shape without `axis`.
 template <class T>
 IndexTensor argmax(const VariableOf<T>& x, int axis = -1);
 template <class T>
