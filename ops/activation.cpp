@@ -1,3 +1,323 @@
 #include "ops/activation.h"
 
-namespace xgrad {}  // namespace xgrad
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+#include "framework/errors.h"
+#include "framework/record.h"
+
+namespace xgrad {
+
+namespace {
+
+// y[i] = f(x[i]) over a contiguous tensor: plain loops, no expression templates to compile.
+template <class T, class F>
+TensorOf<T> map(const TensorOf<T>& x, F f) {
+    TensorOf<T> y = TensorOf<T>::from_shape(x.shape());
+    const T* in = x.data();
+    T* out = y.data();
+    for (std::size_t i = 0, n = x.size(); i < n; ++i) out[i] = f(in[i]);
+    return y;
+}
+
+// The input gradient g[i] * d(x[i], y[i]) where d is the local derivative.
+template <class T, class D>
+TensorOf<T> chain(const BackwardContext<T>& c, D d) {
+    TensorOf<T> dx = TensorOf<T>::from_shape(c.grad.shape());
+    const T* g = c.grad.data();
+    const T* x = c.input(0).data();
+    const T* y = c.output.data();
+    T* out = dx.data();
+    for (std::size_t i = 0, n = dx.size(); i < n; ++i) out[i] = g[i] * d(x[i], y[i]);
+    return dx;
+}
+
+// An elementwise activation: forward f(x), backward g * d(x, y).
+template <class T, class F, class D>
+VariableOf<T> unary(const char* op, const VariableOf<T>& x, F f, D d) {
+    return record<T>(op, map<T>(x.value(), f), {x},
+                     [d](const BackwardContext<T>& c) { return Grads<T>{chain<T>(c, d)}; });
+}
+
+template <class T>
+T stable_sigmoid(T x) {
+    if (x >= 0) return T(1) / (T(1) + std::exp(-x));
+    const T e = std::exp(x);  // exp of a negative number never overflows
+    return e / (T(1) + e);
+}
+
+// A tensor viewed as (outer, n, inner) around one axis: element (o, i, j) sits at
+// o * n * inner + i * inner + j in row-major order.
+struct AxisView {
+    std::size_t outer = 1, n = 1, inner = 1;
+};
+
+template <class S>
+AxisView axis_view(const char* op, const S& shape, int axis) {
+    const long rank = static_cast<long>(shape.size());
+    const long a = axis < 0 ? axis + rank : axis;
+    if (a < 0 || a >= rank) {
+        throw ShapeError(op, "axis " + std::to_string(axis) +
+                                 " is out of range for a tensor of shape " +
+                                 format_shape(to_shape(shape)));
+    }
+    AxisView v;
+    for (long d = 0; d < rank; ++d) {
+        if (d < a) v.outer *= shape[d];
+        if (d == a) v.n = shape[d];
+        if (d > a) v.inner *= shape[d];
+    }
+    return v;
+}
+
+// log_softmax (log_output) or softmax along the axis, with the maximum of each slice
+// subtracted so that exp never overflows.
+template <class T>
+TensorOf<T> softmax_forward(const TensorOf<T>& x, const AxisView& v, bool log_output) {
+    TensorOf<T> y = TensorOf<T>::from_shape(x.shape());
+    const T* in = x.data();
+    T* out = y.data();
+    for (std::size_t o = 0; o < v.outer; ++o) {
+        for (std::size_t j = 0; j < v.inner; ++j) {
+            const std::size_t base = o * v.n * v.inner + j;
+            T mx = -std::numeric_limits<T>::infinity();
+            for (std::size_t i = 0; i < v.n; ++i) mx = std::max(mx, in[base + i * v.inner]);
+            T total = 0;
+            for (std::size_t i = 0; i < v.n; ++i) {
+                const T e = std::exp(in[base + i * v.inner] - mx);
+                out[base + i * v.inner] = e;
+                total += e;
+            }
+            const T log_total = std::log(total);
+            for (std::size_t i = 0; i < v.n; ++i) {
+                T& r = out[base + i * v.inner];
+                r = log_output ? in[base + i * v.inner] - mx - log_total : r / total;
+            }
+        }
+    }
+    return y;
+}
+
+const double kSeluAlpha = 1.6732632423543772848170429916717;
+const double kSeluScale = 1.0507009873554804934193349852946;
+
+}  // namespace
+
+template <class T>
+VariableOf<T> relu(const VariableOf<T>& x) {
+    return unary<T>(
+        "relu", x, [](T v) { return v > 0 ? v : T(0); },
+        [](T v, T) { return v > 0 ? T(1) : T(0); });
+}
+
+template <class T>
+VariableOf<T> leaky_relu(const VariableOf<T>& x, double negative_slope) {
+    const T s = static_cast<T>(negative_slope);
+    return unary<T>(
+        "leaky_relu", x, [s](T v) { return v > 0 ? v : s * v; },
+        [s](T v, T) { return v > 0 ? T(1) : s; });
+}
+
+template <class T>
+VariableOf<T> elu(const VariableOf<T>& x, double alpha) {
+    const T a = static_cast<T>(alpha);
+    return unary<T>(
+        "elu", x, [a](T v) { return v > 0 ? v : a * std::expm1(v); },
+        [a](T v, T) { return v > 0 ? T(1) : a * std::exp(v); });
+}
+
+template <class T>
+VariableOf<T> selu(const VariableOf<T>& x) {
+    const T a = static_cast<T>(kSeluAlpha), s = static_cast<T>(kSeluScale);
+    return unary<T>(
+        "selu", x, [a, s](T v) { return v > 0 ? s * v : s * a * std::expm1(v); },
+        [a, s](T v, T) { return v > 0 ? s : s * a * std::exp(v); });
+}
+
+template <class T>
+VariableOf<T> gelu(const VariableOf<T>& x, bool approximate) {
+    const T inv_sqrt2 = static_cast<T>(0.70710678118654752440);
+    const T inv_sqrt_2pi = static_cast<T>(0.39894228040143267794);
+    const T c = static_cast<T>(0.79788456080286535588);  // sqrt(2 / pi)
+    const T k = static_cast<T>(0.044715);
+    if (approximate) {
+        return unary<T>(
+            "gelu", x,
+            [c, k](T v) { return T(0.5) * v * (T(1) + std::tanh(c * (v + k * v * v * v))); },
+            [c, k](T v, T) {
+                const T t = std::tanh(c * (v + k * v * v * v));
+                return T(0.5) * (T(1) + t) +
+                       T(0.5) * v * (T(1) - t * t) * c * (T(1) + T(3) * k * v * v);
+            });
+    }
+    return unary<T>(
+        "gelu", x, [inv_sqrt2](T v) { return T(0.5) * v * (T(1) + std::erf(v * inv_sqrt2)); },
+        [inv_sqrt2, inv_sqrt_2pi](T v, T) {
+            return T(0.5) * (T(1) + std::erf(v * inv_sqrt2)) +
+                   v * inv_sqrt_2pi * std::exp(T(-0.5) * v * v);
+        });
+}
+
+template <class T>
+VariableOf<T> sigmoid(const VariableOf<T>& x) {
+    return unary<T>(
+        "sigmoid", x, [](T v) { return stable_sigmoid(v); }, [](T, T y) { return y * (T(1) - y); });
+}
+
+template <class T>
+VariableOf<T> tanh(const VariableOf<T>& x) {
+    return unary<T>(
+        "tanh", x, [](T v) { return std::tanh(v); }, [](T, T y) { return T(1) - y * y; });
+}
+
+template <class T>
+VariableOf<T> softplus(const VariableOf<T>& x) {
+    // log(1 + e^x) = max(x, 0) + log1p(e^-|x|): no overflow for large x.
+    return unary<T>(
+        "softplus", x, [](T v) { return std::max(v, T(0)) + std::log1p(std::exp(-std::abs(v))); },
+        [](T v, T) { return stable_sigmoid(v); });
+}
+
+template <class T>
+VariableOf<T> softsign(const VariableOf<T>& x) {
+    return unary<T>(
+        "softsign", x, [](T v) { return v / (T(1) + std::abs(v)); },
+        [](T v, T) {
+            const T d = T(1) + std::abs(v);
+            return T(1) / (d * d);
+        });
+}
+
+template <class T>
+VariableOf<T> silu(const VariableOf<T>& x) {
+    return unary<T>(
+        "silu", x, [](T v) { return v * stable_sigmoid(v); },
+        [](T v, T) {
+            const T s = stable_sigmoid(v);
+            return s * (T(1) + v * (T(1) - s));
+        });
+}
+
+template <class T>
+VariableOf<T> swish(const VariableOf<T>& x) {
+    return silu(x);
+}
+
+template <class T>
+VariableOf<T> hard_sigmoid(const VariableOf<T>& x) {
+    return unary<T>(
+        "hard_sigmoid", x, [](T v) { return std::clamp((v + T(3)) / T(6), T(0), T(1)); },
+        [](T v, T) { return v > T(-3) && v < T(3) ? T(1) / T(6) : T(0); });
+}
+
+template <class T>
+VariableOf<T> softmax(const VariableOf<T>& x, int axis) {
+    const AxisView v = axis_view("softmax", x.value().shape(), axis);
+    return record<T>("softmax", softmax_forward(x.value(), v, false), {x},
+                     [v](const BackwardContext<T>& c) {
+                         // dx = y * (g - sum(g * y)) along the axis.
+                         TensorOf<T> dx = TensorOf<T>::from_shape(c.grad.shape());
+                         const T* g = c.grad.data();
+                         const T* y = c.output.data();
+                         T* out = dx.data();
+                         for (std::size_t o = 0; o < v.outer; ++o) {
+                             for (std::size_t j = 0; j < v.inner; ++j) {
+                                 const std::size_t base = o * v.n * v.inner + j;
+                                 T dot = 0;
+                                 for (std::size_t i = 0; i < v.n; ++i) {
+                                     dot += g[base + i * v.inner] * y[base + i * v.inner];
+                                 }
+                                 for (std::size_t i = 0; i < v.n; ++i) {
+                                     const std::size_t p = base + i * v.inner;
+                                     out[p] = y[p] * (g[p] - dot);
+                                 }
+                             }
+                         }
+                         return Grads<T>{std::move(dx)};
+                     });
+}
+
+template <class T>
+VariableOf<T> log_softmax(const VariableOf<T>& x, int axis) {
+    const AxisView v = axis_view("log_softmax", x.value().shape(), axis);
+    return record<T>("log_softmax", softmax_forward(x.value(), v, true), {x},
+                     [v](const BackwardContext<T>& c) {
+                         // dx = g - softmax * sum(g) along the axis, softmax = exp(y).
+                         TensorOf<T> dx = TensorOf<T>::from_shape(c.grad.shape());
+                         const T* g = c.grad.data();
+                         const T* y = c.output.data();
+                         T* out = dx.data();
+                         for (std::size_t o = 0; o < v.outer; ++o) {
+                             for (std::size_t j = 0; j < v.inner; ++j) {
+                                 const std::size_t base = o * v.n * v.inner + j;
+                                 T total = 0;
+                                 for (std::size_t i = 0; i < v.n; ++i)
+                                     total += g[base + i * v.inner];
+                                 for (std::size_t i = 0; i < v.n; ++i) {
+                                     const std::size_t p = base + i * v.inner;
+                                     out[p] = g[p] - std::exp(y[p]) * total;
+                                 }
+                             }
+                         }
+                         return Grads<T>{std::move(dx)};
+                     });
+}
+
+const std::vector<std::string>& activation_names() {
+    static const std::vector<std::string> names = {
+        "linear", "relu",    "leaky_relu",   "elu",      "selu",
+        "gelu",   "sigmoid", "tanh",         "softplus", "softsign",
+        "silu",   "swish",   "hard_sigmoid", "softmax",  "log_softmax"};
+    return names;
+}
+
+void check_activation_name(const std::string& name) {
+    const auto& names = activation_names();
+    if (std::find(names.begin(), names.end(), name) != names.end()) return;
+    std::string valid;
+    for (const auto& n : names) valid += (valid.empty() ? "" : ", ") + n;
+    throw std::invalid_argument("unknown activation '" + name + "'; valid names: " + valid);
+}
+
+template <class T>
+VariableOf<T> activate(const std::string& name, const VariableOf<T>& x) {
+    if (name == "linear") return x;
+    if (name == "relu") return relu(x);
+    if (name == "leaky_relu") return leaky_relu(x);
+    if (name == "elu") return elu(x);
+    if (name == "selu") return selu(x);
+    if (name == "gelu") return gelu(x);
+    if (name == "sigmoid") return sigmoid(x);
+    if (name == "tanh") return tanh(x);
+    if (name == "softplus") return softplus(x);
+    if (name == "softsign") return softsign(x);
+    if (name == "silu") return silu(x);
+    if (name == "swish") return swish(x);
+    if (name == "hard_sigmoid") return hard_sigmoid(x);
+    if (name == "softmax") return softmax(x, -1);
+    if (name == "log_softmax") return log_softmax(x, -1);
+    check_activation_name(name);  // throws: a name in the list above without a branch here
+    throw std::logic_error("activate: no implementation for activation '" + name + "'");
+}
+
+#define XGRAD_INSTANTIATE_ACTIVATION(T)                              \
+    template VariableOf<T> relu(const VariableOf<T>&);               \
+    template VariableOf<T> leaky_relu(const VariableOf<T>&, double); \
+    template VariableOf<T> elu(const VariableOf<T>&, double);        \
+    template VariableOf<T> selu(const VariableOf<T>&);               \
+    template VariableOf<T> gelu(const VariableOf<T>&, bool);         \
+    template VariableOf<T> sigmoid(const VariableOf<T>&);            \
+    template VariableOf<T> tanh(const VariableOf<T>&);               \
+    template VariableOf<T> softplus(const VariableOf<T>&);           \
+    template VariableOf<T> softsign(const VariableOf<T>&);           \
+    template VariableOf<T> silu(const VariableOf<T>&);               \
+    template VariableOf<T> swish(const VariableOf<T>&);              \
+    template VariableOf<T> hard_sigmoid(const VariableOf<T>&);       \
+    template VariableOf<T> softmax(const VariableOf<T>&, int);       \
+    template VariableOf<T> log_softmax(const VariableOf<T>&, int);   \
+    template VariableOf<T> activate(const std::string&, const VariableOf<T>&);
+XGRAD_FOR_EACH_DTYPE(XGRAD_INSTANTIATE_ACTIVATION)
+
+}  // namespace xgrad
