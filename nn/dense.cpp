@@ -31,14 +31,13 @@ void Dense::check_rank(const Shape& input_shape) const {
 }
 
 void Dense::build(const Shape& input_shape) {
-    if (!built()) {
-        check_rank(input_shape);
-        const std::size_t in = input_shape[0];
-        if (in == 0) throw ShapeError(name(), "expected at least one input feature, got 0");
-        kernel_ =
-            register_parameter("kernel", initialize(kernel_initializer_, {in, units_}, in, units_));
-        if (use_bias_) bias_ = register_parameter("bias", xt::zeros<float>({units_}));
-    }
+    if (!needs_build(input_shape)) return;
+    check_rank(input_shape);
+    const std::size_t in = input_shape[0];
+    if (in == 0) throw ShapeError(name(), "expected at least one input feature, got 0");
+    kernel_ =
+        register_parameter("kernel", initialize(kernel_initializer_, {in, units_}, in, units_));
+    if (use_bias_) bias_ = register_parameter("bias", xt::zeros<float>({units_}));
     Module::build(input_shape);
 }
 

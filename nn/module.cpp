@@ -77,19 +77,21 @@ void Module::set_name(std::string name) {
     user_named_ = true;
 }
 
-void Module::build(const Shape& input_shape) {
+bool Module::needs_build(const Shape& input_shape) const {
     if (declared_shape_ && *declared_shape_ != input_shape) {
         throw ShapeError(name(), "expected input shape " + format_batch_shape(*declared_shape_) +
                                      ", got " + format_batch_shape(input_shape));
     }
-    if (built_) {
-        if (fixed_input_shape() && *built_shape_ != input_shape) {
-            throw ShapeError(name(), "already built for input shape " +
-                                         format_batch_shape(*built_shape_) + ", got " +
-                                         format_batch_shape(input_shape));
-        }
-        return;
+    if (built_ && fixed_input_shape() && *built_shape_ != input_shape) {
+        throw ShapeError(name(), "already built for input shape " +
+                                     format_batch_shape(*built_shape_) + ", got " +
+                                     format_batch_shape(input_shape));
     }
+    return !built_;
+}
+
+void Module::build(const Shape& input_shape) {
+    if (!needs_build(input_shape)) return;
     built_ = true;
     built_shape_ = input_shape;
 }

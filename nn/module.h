@@ -6,7 +6,8 @@
 //     public:
 //       std::string type_name() const override { return "Scale"; }
 //       void build(const Shape& in) override {
-//           if (!built()) w_ = register_parameter("w", xt::ones<float>(in));
+//           if (!needs_build(in)) return;  // already built for `in` (another shape throws)
+//           w_ = register_parameter("w", xt::ones<float>(in));
 //           Module::build(in);
 //       }
 //       Variable forward(const Variable& x) override { return x * w_; }
@@ -54,7 +55,7 @@ class Module {
 
     // Shapes here are per example: WITHOUT the batch dimension. build() creates the
     // parameters for that input shape and is idempotent; overrides create their parameters
-    // when !built() and then call Module::build(input_shape).
+    // when needs_build(input_shape) and then call Module::build(input_shape).
     virtual void build(const Shape& input_shape);
     bool built() const { return built_; }
     // The shape build() was called with.
@@ -100,6 +101,10 @@ class Module {
     // type name, numbered (dense, dense_1, ...) to be unique among its siblings. A duplicate
     // user name, or the same child twice, is a std::invalid_argument.
     void register_module(std::shared_ptr<Module> child);
+    // For build() overrides: checks `input_shape` against the declared shape and, when
+    // built, against the built one (ShapeError naming this module), then tells whether the
+    // parameters still have to be created.
+    bool needs_build(const Shape& input_shape) const;
     // Undoes the last register_module() (when adding it failed half-way).
     void unregister_last_module();
 

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <set>
 #include <stdexcept>
 #include <vector>
 
@@ -226,13 +227,29 @@ std::pair<TensorMap, Metadata> read_safetensors(const std::string& path) {
                                    " exceeds the file size of " + std::to_string(size) + " bytes");
     }
     json header;
+    // nlohmann keeps the last of two equal keys; a tensor listed twice is corrupt, so the
+    // top-level keys are collected while parsing.
+    std::set<std::string> keys;
+    std::string duplicate;
+    const json::parser_callback_t note_keys = [&](int depth, json::parse_event_t event,
+                                                  json& parsed) {
+        if (event == json::parse_event_t::key && depth == 1 && !keys.insert(parsed).second &&
+            duplicate.empty()) {
+            duplicate = parsed.get<std::string>();
+        }
+        return true;
+    };
     try {
-        header = json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<std::ptrdiff_t>(n));
+        header = json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<std::ptrdiff_t>(n),
+                             note_keys);
     } catch (const json::parse_error& e) {
         throw load_error(path, "the header is not valid JSON (error at byte " +
                                    std::to_string(e.byte) + " of the header)");
     }
     if (!header.is_object()) throw load_error(path, "the header is not a JSON object");
+    if (!duplicate.empty()) {
+        throw load_error(path, "tensor '" + duplicate + "' appears twice in the header");
+    }
 
     const std::uint64_t data_size = size - 8 - n;
     Metadata metadata;

@@ -31,10 +31,7 @@ Sequential& Sequential::add(std::shared_ptr<Module> layer) {
 }
 
 void Sequential::build(const Shape& input_shape) {
-    if (built()) {
-        Module::build(input_shape);  // checks that the shape is the same
-        return;
-    }
+    if (!needs_build(input_shape)) return;
     if (!layers().empty() && layers().front()->declared_input_shape() &&
         *layers().front()->declared_input_shape() != input_shape) {
         throw std::invalid_argument(name() + ": cannot build for input shape " +

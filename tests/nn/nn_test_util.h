@@ -1,0 +1,31 @@
+// Helpers shared by the nn tests: a scratch directory and raw file access.
+#pragma once
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+namespace nn_test {
+
+// A path inside $XGRAD_TEST_TMP (created if missing; the system temp dir when unset).
+inline std::string tmp_path(const std::string& name) {
+    const char* env = std::getenv("XGRAD_TEST_TMP");
+    std::filesystem::path dir =
+        env && *env ? std::filesystem::path(env) : std::filesystem::temp_directory_path() / "xgrad";
+    std::filesystem::create_directories(dir);
+    return (dir / name).string();
+}
+
+inline void write_bytes(const std::string& path, const std::string& bytes) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+inline std::string read_bytes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+}  // namespace nn_test
