@@ -15,7 +15,8 @@ template <class T>
 VariableOf<T> transpose(const VariableOf<T>& x);
 
 // x (batch, in) x weight (in, out) + bias (out,), as one op: the bias is added in the
-// same pass as the product. An empty (default-constructed) bias means none.
+// same pass as the product. An empty (default-constructed) bias means none. Leading
+// dimensions of x are rows: (..., in) -> (..., out).
 template <class T>
 VariableOf<T> linear(const VariableOf<T>& x, const VariableOf<T>& weight,
                      const VariableOf<T>& bias = VariableOf<T>());

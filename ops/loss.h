@@ -1,4 +1,8 @@
 // Losses. Each reduces with mean (the default), sum, or none (one value per example).
+// Class losses take (batch, classes) and have one value per row. Elementwise losses (mse,
+// mae, huber, binary cross-entropies) take two inputs of the same shape and, as Keras does,
+// average the last axis of a rank >= 2 input into one value per example (a rank 0 or 1 input
+// has one example per element); sum adds the per-example values, mean averages them.
 #pragma once
 
 #include "framework/variable.h"
@@ -8,7 +12,8 @@ namespace xgrad {
 enum class Reduction { mean, sum, none };
 
 // From logits (batch, classes) and integer labels (batch,): fused log-softmax, stable for
-// logits of +-1e4. A label outside 0..classes-1 is an error naming the label.
+// logits of +-1e4. A label outside 0..classes-1 is an error naming the label, its position and
+// the number of classes; the number of labels must equal the batch.
 template <class T>
 VariableOf<T> cross_entropy(const VariableOf<T>& logits, const IndexTensor& labels,
                             Reduction reduction = Reduction::mean);

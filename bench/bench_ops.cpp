@@ -1,0 +1,153 @@
+// Op overhead: xgrad::matmul and linear against cblas_sgemm on preallocated buffers, and the
+// fixed cost of one tiny elementwise op with and without recording a graph node.
+// Run with OPENBLAS_NUM_THREADS=1 in a release build.
+#include <benchmark/benchmark.h>
+#include <cblas.h>
+
+#include <random>
+#include <vector>
+
+#include "xgrad.h"
+
+using namespace xgrad;
+
+namespace {
+
+constexpr int kIn = 784, kOut = 100;
+
+Tensor random_tensor(const Shape& shape, unsigned seed) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<float> dist(-1.f, 1.f);
+    Tensor t = Tensor::from_shape(shape);
+    for (auto& v : t) v = dist(rng);
+    return t;
+}
+
+std::size_t rows(const benchmark::State& state) {
+    return static_cast<std::size_t>(state.range(0));
+}
+
+void set_flops(benchmark::State& state, double gemms) {
+    state.counters["GFLOP/s"] =
+        benchmark::Counter(gemms * 2.0 * static_cast<double>(rows(state)) * kIn * kOut *
+                               static_cast<double>(state.iterations()),
+                           benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
+}
+
+// The floor: one sgemm into a buffer allocated once.
+void BM_sgemm_direct(benchmark::State& state) {
+    const int m = static_cast<int>(state.range(0));
+    const Tensor a = random_tensor({rows(state), kIn}, 1), b = random_tensor({kIn, kOut}, 2);
+    std::vector<float> c(rows(state) * kOut);
+    for (auto _ : state) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, kOut, kIn, 1.f, a.data(), kIn,
+                    b.data(), kOut, 0.f, c.data(), kOut);
+        benchmark::DoNotOptimize(c.data());
+        benchmark::ClobberMemory();
+    }
+    set_flops(state, 1);
+}
+
+// xgrad::matmul computing values only: no graph (NoGradGuard).
+void BM_matmul_nograd(benchmark::State& state) {
+    Variable a(random_tensor({rows(state), kIn}, 1)), b(parameter(random_tensor({kIn, kOut}, 2)));
+    NoGradGuard no_grad;
+    for (auto _ : state) {
+        Variable y = matmul(a, b);
+        benchmark::DoNotOptimize(y.value().data());
+    }
+    set_flops(state, 1);
+}
+
+// xgrad::matmul with a weight that requires a gradient: records one graph node per call.
+void BM_matmul_record(benchmark::State& state) {
+    Variable a(random_tensor({rows(state), kIn}, 1)), b(parameter(random_tensor({kIn, kOut}, 2)));
+    for (auto _ : state) {
+        Variable y = matmul(a, b);
+        benchmark::DoNotOptimize(y.value().data());
+    }
+    set_flops(state, 1);
+}
+
+// One training step of a dense layer by hand: y = x W + b (bias rows then sgemm beta = 1),
+// then dW = x^T g and db = column sums of g (dX is not needed for the data input).
+void BM_linear_step_direct(benchmark::State& state) {
+    const int m = static_cast<int>(state.range(0));
+    const Tensor x = random_tensor({rows(state), kIn}, 1), w = random_tensor({kIn, kOut}, 2);
+    const Tensor bias = random_tensor({kOut}, 3), g = random_tensor({rows(state), kOut}, 4);
+    std::vector<float> y(rows(state) * kOut), dw(kIn * kOut), db(kOut);
+    for (auto _ : state) {
+        for (int r = 0; r < m; ++r) std::copy(bias.begin(), bias.end(), y.begin() + r * kOut);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, kOut, kIn, 1.f, x.data(), kIn,
+                    w.data(), kOut, 1.f, y.data(), kOut);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kIn, kOut, m, 1.f, x.data(), kIn,
+                    g.data(), kOut, 0.f, dw.data(), kOut);
+        std::fill(db.begin(), db.end(), 0.f);
+        for (int r = 0; r < m; ++r) {
+            for (int j = 0; j < kOut; ++j) db[j] += g.data()[r * kOut + j];
+        }
+        benchmark::DoNotOptimize(y.data());
+        benchmark::DoNotOptimize(dw.data());
+        benchmark::DoNotOptimize(db.data());
+        benchmark::ClobberMemory();
+    }
+    set_flops(state, 2);
+}
+
+// The same step through xgrad: linear() records a node, backward() runs it.
+void BM_linear_step_xgrad(benchmark::State& state) {
+    Variable x(random_tensor({rows(state), kIn}, 1));
+    Variable w = parameter(random_tensor({kIn, kOut}, 2));
+    Variable b = parameter(random_tensor({kOut}, 3));
+    const Tensor g = random_tensor({rows(state), kOut}, 4);
+    for (auto _ : state) {
+        Variable y = linear(x, w, b);
+        y.backward(g);
+        benchmark::DoNotOptimize(w.grad().data());
+        w.zero_grad();
+        b.zero_grad();
+    }
+    set_flops(state, 2);
+}
+
+// Fixed per-op cost: add of two 1-element variables. "nograd": inputs need no gradient, so
+// no node is recorded; "record": one needs a gradient, so a node with its backward closure is.
+void BM_add_tiny_nograd(benchmark::State& state) {
+    Variable a(Tensor{1.f}), b(Tensor{2.f});
+    for (auto _ : state) {
+        Variable y = a + b;
+        benchmark::DoNotOptimize(y.value().data());
+    }
+}
+
+void BM_add_tiny_record(benchmark::State& state) {
+    Variable a(Tensor{1.f}, true), b(Tensor{2.f});
+    for (auto _ : state) {
+        Variable y = a + b;
+        benchmark::DoNotOptimize(y.value().data());
+    }
+}
+
+// Recording plus running the backward of that one op.
+void BM_add_tiny_record_backward(benchmark::State& state) {
+    Variable a(Tensor{1.f}, true), b(Tensor{2.f});
+    for (auto _ : state) {
+        Variable y = a + b;
+        y.backward();
+        benchmark::DoNotOptimize(a.grad().data());
+        a.zero_grad();
+    }
+}
+
+}  // namespace
+
+BENCHMARK(BM_sgemm_direct)->Arg(32)->Arg(256);
+BENCHMARK(BM_matmul_nograd)->Arg(32)->Arg(256);
+BENCHMARK(BM_matmul_record)->Arg(32)->Arg(256);
+BENCHMARK(BM_linear_step_direct)->Arg(32)->Arg(256);
+BENCHMARK(BM_linear_step_xgrad)->Arg(32)->Arg(256);
+BENCHMARK(BM_add_tiny_nograd);
+BENCHMARK(BM_add_tiny_record);
+BENCHMARK(BM_add_tiny_record_backward);
+
+BENCHMARK_MAIN();
