@@ -16,6 +16,7 @@ namespace xgrad {
 //   clamp at lo or hi        -> passes the gradient (the boundary counts as inside)
 //   minimum/maximum on ties  -> split 0.5 / 0.5 between the two inputs
 //   pow(x, y) w.r.t. y       -> 0 where x == 0 (the limit of x^y log x); NaN where x < 0
+//   pow(x, 0) w.r.t. x       -> 0, also at x == 0
 //   sqrt at 0, log at 0      -> inf, as the formula gives (no silent clipping)
 
 namespace {
@@ -82,15 +83,16 @@ VariableOf<T> pow(const VariableOf<T>& x, double exponent) {
 template <class T>
 VariableOf<T> pow(const VariableOf<T>& x, const Same<VariableOf<T>>& exponent) {
     broadcast_shapes("pow", x.shape(), exponent.shape());
-    return record<T>("pow", xt::pow(x.value(), exponent.value()), {x, exponent},
-                     [](const BackwardContext<T>& c) {
-                         const auto& base = c.input(0);
-                         const auto& y = c.input(1);
-                         auto d_base = c.grad * y * xt::pow(base, y - T(1));
-                         auto d_exp = xt::where(xt::equal(base, T(0)), T(0),
-                                                c.grad * c.output * xt::log(base));
-                         return Grads<T>{input_grad(c, 0, d_base), input_grad(c, 1, d_exp)};
-                     });
+    return record<T>(
+        "pow", xt::pow(x.value(), exponent.value()), {x, exponent},
+        [](const BackwardContext<T>& c) {
+            const auto& base = c.input(0);
+            const auto& y = c.input(1);
+            // y == 0: x^0 is constant in x, even at x == 0 (no 0 * inf).
+            auto d_base = xt::where(xt::equal(y, T(0)), T(0), c.grad * y * xt::pow(base, y - T(1)));
+            auto d_exp = xt::where(xt::equal(base, T(0)), T(0), c.grad * c.output * xt::log(base));
+            return Grads<T>{input_grad(c, 0, d_base), input_grad(c, 1, d_exp)};
+        });
 }
 
 template <class T>

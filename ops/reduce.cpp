@@ -193,7 +193,9 @@ VariableOf<T> logsumexp(const VariableOf<T>& x, const Axes& axes, bool keepdims)
         TensorOf<T> e = xt::exp(c.input(0) - m);
         TensorOf<T> s = xt::sum(e, r.axes);
         s.reshape(r.kept);
-        return Grads<T>{e * (with_shape(c.grad, r.kept) / s)};
+        // A slice of all -inf has s == 0 and no softmax: its gradient is 0, not 0 / 0.
+        TensorOf<T> scale = xt::where(s > T(0), with_shape(c.grad, r.kept) / s, T(0));
+        return Grads<T>{e * scale};
     });
 }
 

@@ -123,6 +123,14 @@ TEST_CASE("pow with a tensor exponent at base 0: exponent gradient is 0, not NaN
     sum(pow(x, y)).backward();
     XGRAD_CHECK_TENSOR_CLOSE(x.grad(), Tensor({0.f, 12.f}));                 // y x^(y-1)
     XGRAD_CHECK_TENSOR_CLOSE(y.grad(), Tensor({0.f, 8.f * std::log(2.f)}));  // x^y log x
+
+    // 0 ** 0 is the constant 1: both gradients are 0, for a tensor and a plain exponent.
+    Variable z(Tensor{0.f, 3.f}, true), zero(Tensor{0.f, 0.f}, true);
+    Variable p = pow(z, zero);
+    XGRAD_CHECK_TENSOR_CLOSE(p.value(), Tensor({1.f, 1.f}));
+    sum(p + pow(z, 0)).backward();
+    XGRAD_CHECK_TENSOR_CLOSE(z.grad(), Tensor({0.f, 0.f}));
+    XGRAD_CHECK_TENSOR_CLOSE(zero.grad(), Tensor({0.f, std::log(3.f)}));
 }
 
 TEST_CASE("abs has gradient 0 at 0") {

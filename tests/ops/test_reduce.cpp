@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "framework/errors.h"
 #include "framework/testing.h"
@@ -133,6 +134,14 @@ TEST_CASE("logsumexp: forward values, finite for logits of +-1e4") {
     Variable all = logsumexp(big);
     CHECK(std::isfinite(all.item()));
     CHECK(all.item() == doctest::Approx(1e4 + std::log(2.0)));
+    // A row of all -inf: the value is -inf, the gradient 0 (not NaN); other rows unaffected.
+    const float inf = std::numeric_limits<float>::infinity();
+    Variable masked(Tensor{{-inf, -inf}, {0.f, -inf}}, true);
+    Variable lse = logsumexp(masked, {1});
+    CHECK(lse.value()(0) == -inf);
+    CHECK(lse.value()(1) == 0.f);
+    sum(lse).backward();
+    XGRAD_CHECK_TENSOR_CLOSE(masked.grad(), Tensor({{0.f, 0.f}, {1.f, 0.f}}));
     CHECK_THROWS_WITH_AS(logsumexp(big, {2}),
                          "logsumexp: axis 2 is out of range for a tensor of rank 2", ShapeError);
 }

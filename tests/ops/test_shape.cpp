@@ -99,6 +99,7 @@ TEST_CASE("squeeze, unsqueeze: shapes, gradient checks, errors") {
     CHECK(unsqueeze(Variable(X23), 2).shape() == Shape{2, 3, 1});
     CHECK(unsqueeze(Variable(X23), -1).shape() == Shape{2, 3, 1});
     CHECK(unsqueeze(Variable(Tensor(2.f)), 0).shape() == Shape{1});
+    XGRAD_CHECK_TENSOR_CLOSE(unsqueeze(Variable(X23), 1).value(), shaped(X23, {2, 1, 3}));
     XGRAD_CHECK_GRADCHECK([](const V& in) { return squeeze(in[0], 1); }, {ramp({2, 1, 3})});
     XGRAD_CHECK_GRADCHECK([](const V& in) { return squeeze(in[0], 0); }, {ramp({1})});
     XGRAD_CHECK_GRADCHECK([](const V& in) { return unsqueeze(in[0], 1); }, {ramp({2, 3})});
