@@ -69,37 +69,40 @@ void BM_matmul_record(benchmark::State& state) {
     set_flops(state, 1);
 }
 
-// One training step of a dense layer by hand: y = x W + b (bias rows then sgemm beta = 1),
-// then dW = x^T g and db = column sums of g (dX is not needed for the data input).
+// One training step of a dense layer (rows, in) -> (rows, out) by hand: y = x W + b (bias
+// rows then sgemm with beta = 1), then dW = x^T g and db = column sums of g (dX is not needed
+// for the data input). Arguments: rows, in, out.
 void BM_linear_step_direct(benchmark::State& state) {
-    const int m = static_cast<int>(state.range(0));
-    const Tensor x = random_tensor({rows(state), kIn}, 1), w = random_tensor({kIn, kOut}, 2);
-    const Tensor bias = random_tensor({kOut}, 3), g = random_tensor({rows(state), kOut}, 4);
-    std::vector<float> y(rows(state) * kOut), dw(kIn * kOut), db(kOut);
+    const int m = static_cast<int>(state.range(0)), in = static_cast<int>(state.range(1));
+    const int out = static_cast<int>(state.range(2));
+    const std::size_t um = m, uin = in, uout = out;
+    const Tensor x = random_tensor({um, uin}, 1), w = random_tensor({uin, uout}, 2);
+    const Tensor bias = random_tensor({uout}, 3), g = random_tensor({um, uout}, 4);
+    std::vector<float> y(um * uout), dw(uin * uout), db(uout);
     for (auto _ : state) {
-        for (int r = 0; r < m; ++r) std::copy(bias.begin(), bias.end(), y.begin() + r * kOut);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, kOut, kIn, 1.f, x.data(), kIn,
-                    w.data(), kOut, 1.f, y.data(), kOut);
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kIn, kOut, m, 1.f, x.data(), kIn,
-                    g.data(), kOut, 0.f, dw.data(), kOut);
+        for (int r = 0; r < m; ++r) std::copy(bias.begin(), bias.end(), y.begin() + r * out);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, out, in, 1.f, x.data(), in,
+                    w.data(), out, 1.f, y.data(), out);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, in, out, m, 1.f, x.data(), in,
+                    g.data(), out, 0.f, dw.data(), out);
         std::fill(db.begin(), db.end(), 0.f);
         for (int r = 0; r < m; ++r) {
-            for (int j = 0; j < kOut; ++j) db[j] += g.data()[r * kOut + j];
+            for (int j = 0; j < out; ++j) db[j] += g.data()[r * out + j];
         }
         benchmark::DoNotOptimize(y.data());
         benchmark::DoNotOptimize(dw.data());
         benchmark::DoNotOptimize(db.data());
         benchmark::ClobberMemory();
     }
-    set_flops(state, 2);
 }
 
 // The same step through xgrad: linear() records a node, backward() runs it.
 void BM_linear_step_xgrad(benchmark::State& state) {
-    Variable x(random_tensor({rows(state), kIn}, 1));
-    Variable w = parameter(random_tensor({kIn, kOut}, 2));
-    Variable b = parameter(random_tensor({kOut}, 3));
-    const Tensor g = random_tensor({rows(state), kOut}, 4);
+    const std::size_t m = state.range(0), in = state.range(1), out = state.range(2);
+    Variable x(random_tensor({m, in}, 1));
+    Variable w = parameter(random_tensor({in, out}, 2));
+    Variable b = parameter(random_tensor({out}, 3));
+    const Tensor g = random_tensor({m, out}, 4);
     for (auto _ : state) {
         Variable y = linear(x, w, b);
         y.backward(g);
@@ -107,7 +110,6 @@ void BM_linear_step_xgrad(benchmark::State& state) {
         w.zero_grad();
         b.zero_grad();
     }
-    set_flops(state, 2);
 }
 
 // Fixed per-op cost: add of two 1-element variables. "nograd": inputs need no gradient, so
@@ -144,8 +146,17 @@ void BM_add_tiny_record_backward(benchmark::State& state) {
 BENCHMARK(BM_sgemm_direct)->Arg(32)->Arg(256);
 BENCHMARK(BM_matmul_nograd)->Arg(32)->Arg(256);
 BENCHMARK(BM_matmul_record)->Arg(32)->Arg(256);
-BENCHMARK(BM_linear_step_direct)->Arg(32)->Arg(256);
-BENCHMARK(BM_linear_step_xgrad)->Arg(32)->Arg(256);
+// The seed model's two layers, 784 -> 100 and 100 -> 10, at batch 32 and 256.
+BENCHMARK(BM_linear_step_direct)
+    ->Args({32, 784, 100})
+    ->Args({256, 784, 100})
+    ->Args({32, 100, 10})
+    ->Args({256, 100, 10});
+BENCHMARK(BM_linear_step_xgrad)
+    ->Args({32, 784, 100})
+    ->Args({256, 784, 100})
+    ->Args({32, 100, 10})
+    ->Args({256, 100, 10});
 BENCHMARK(BM_add_tiny_nograd);
 BENCHMARK(BM_add_tiny_record);
 BENCHMARK(BM_add_tiny_record_backward);
