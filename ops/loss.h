@@ -21,8 +21,7 @@ VariableOf<T> cross_entropy(const VariableOf<T>& logits, const IndexTensor& labe
 // Keras sparse_categorical_crossentropy on probabilities: clipped to [eps, 1 - eps]
 // (eps = 1e-7) before the log, so log never sees 0.
 template <class T>
-VariableOf<T> sparse_categorical_crossentropy(const VariableOf<T>& probs,
-                                              const IndexTensor& labels,
+VariableOf<T> sparse_categorical_crossentropy(const VariableOf<T>& probs, const IndexTensor& labels,
                                               Reduction reduction = Reduction::mean);
 
 // Keras categorical_crossentropy on probabilities with one-hot (or soft) targets, clipped.
@@ -51,7 +50,7 @@ template <class T>
 VariableOf<T> mae_loss(const VariableOf<T>& pred, const VariableOf<T>& target,
                        Reduction reduction = Reduction::mean);
 template <class T>
-VariableOf<T> huber_loss(const VariableOf<T>& pred, const VariableOf<T>& target,
-                         double delta = 1.0, Reduction reduction = Reduction::mean);
+VariableOf<T> huber_loss(const VariableOf<T>& pred, const VariableOf<T>& target, double delta = 1.0,
+                         Reduction reduction = Reduction::mean);
 
 }  // namespace xgrad
