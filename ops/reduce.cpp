@@ -5,7 +5,6 @@
 #include <stdexcept>
 #include <string>
 
-#include <xtensor/xbroadcast.hpp>
 #include <xtensor/xmath.hpp>
 #include <xtensor/xoperation.hpp>
 #include <xtensor/xreducer.hpp>
@@ -77,12 +76,52 @@ void require_nonempty(const char* op, const ReducePlan& r) {
     }
 }
 
-// A copy of `t` viewed with the reduced axes as size-1 dimensions, ready to broadcast.
+// Broadcasts `src` (a result, laid out in `kept` shape) back to the input shape `full`. The
+// output is written row by row: each innermost row is either a copy of a source row or one
+// source value repeated, so there is no per-element index arithmetic. (xt::broadcast assigns
+// through a generic stepper and is several times slower.) Every later step of a backward pass
+// then works on equal shapes, which xtensor assigns as flat SIMD loops.
 template <class T>
-TensorOf<T> with_shape(const TensorOf<T>& t, const Shape& shape) {
-    TensorOf<T> out = t;
-    out.reshape(shape);
+TensorOf<T> expand(const T* src, const Shape& kept, const Shape& full) {
+    TensorOf<T> out = TensorOf<T>::from_shape(full);
+    if (out.size() == 0) return out;
+    const std::size_t rank = full.size();
+    if (rank == 0 || shape_size(kept) == 1) {
+        out.fill(src[0]);
+        return out;
+    }
+    // Source strides in elements; 0 along a broadcast dimension.
+    std::vector<std::size_t> stride(rank, 0);
+    std::size_t step = 1;
+    for (std::size_t d = rank; d-- > 0;) {
+        stride[d] = kept[d] == 1 ? 0 : step;
+        step *= kept[d];
+    }
+    const std::size_t row = full[rank - 1];
+    const bool repeat = stride[rank - 1] == 0;
+    std::vector<std::size_t> pos(rank, 0);
+    std::size_t offset = 0;
+    T* dst = out.data();
+    for (std::size_t r = 0, rows = out.size() / row; r < rows; ++r, dst += row) {
+        if (repeat) {
+            std::fill_n(dst, row, src[offset]);
+        } else {
+            std::copy_n(src + offset, row, dst);
+        }
+        // Advance the multi-index over the outer dimensions, keeping `offset` in step.
+        for (std::size_t d = rank - 1; d-- > 0;) {
+            offset += stride[d];
+            if (++pos[d] < full[d]) break;
+            offset -= pos[d] * stride[d];
+            pos[d] = 0;
+        }
+    }
     return out;
+}
+
+template <class T>
+TensorOf<T> expand(const TensorOf<T>& t, const Shape& kept, const Shape& full) {
+    return expand(t.data(), kept, full);
 }
 
 }  // namespace
@@ -93,7 +132,7 @@ VariableOf<T> sum(const VariableOf<T>& x, const Axes& axes, bool keepdims) {
     TensorOf<T> y = xt::sum(x.value(), r.axes);
     y.reshape(r.out);
     return record<T>("sum", std::move(y), {x}, [r](const BackwardContext<T>& c) {
-        return Grads<T>{TensorOf<T>(xt::broadcast(with_shape(c.grad, r.kept), r.in))};
+        return Grads<T>{expand(c.grad, r.kept, r.in)};
     });
 }
 
@@ -106,7 +145,9 @@ VariableOf<T> mean(const VariableOf<T>& x, const Axes& axes, bool keepdims) {
     y /= n;
     y.reshape(r.out);
     return record<T>("mean", std::move(y), {x}, [r, n](const BackwardContext<T>& c) {
-        return Grads<T>{TensorOf<T>(xt::broadcast(with_shape(c.grad, r.kept) / n, r.in))};
+        TensorOf<T> g = expand(c.grad, r.kept, r.in);
+        g /= n;
+        return Grads<T>{std::move(g)};
     });
 }
 
@@ -126,10 +167,12 @@ VariableOf<T> extremum(const char* op, const VariableOf<T>& x, const Axes& axes,
     }
     y.reshape(r.out);
     return record<T>(op, std::move(y), {x}, [r](const BackwardContext<T>& c) {
-        TensorOf<T> hit = xt::cast<T>(xt::equal(c.input(0), with_shape(c.output, r.kept)));
-        TensorOf<T> ties = xt::sum(hit, r.axes);
-        ties.reshape(r.kept);
-        return Grads<T>{hit * (with_shape(c.grad, r.kept) / ties)};
+        TensorOf<T> hit = xt::cast<T>(xt::equal(c.input(0), expand(c.output, r.kept, r.in)));
+        // The gradient of each result divided by how many elements tie for it.
+        TensorOf<T> share = xt::sum(hit, r.axes);
+        share.reshape(r.out);
+        share = c.grad / share;
+        return Grads<T>{hit * expand(share, r.kept, r.in)};
     });
 }
 
@@ -156,14 +199,16 @@ VariableOf<T> var(const VariableOf<T>& x, const Axes& axes, bool keepdims, int d
     const T dof = static_cast<T>(r.count - static_cast<std::size_t>(ddof));
     TensorOf<T> m = xt::sum(x.value(), r.axes);
     m /= static_cast<T>(r.count);
-    m.reshape(r.kept);
-    TensorOf<T> d = x.value() - m;
+    TensorOf<T> d = x.value() - expand(m, r.kept, r.in);
     TensorOf<T> y = xt::sum(d * d, r.axes);
     y /= dof;
     y.reshape(r.out);
     // The mean is kept (it is the size of the result); the deviations are recomputed.
     return record<T>("var", std::move(y), {x}, [r, m, dof](const BackwardContext<T>& c) {
-        return Grads<T>{(T(2) / dof) * (c.input(0) - m) * with_shape(c.grad, r.kept)};
+        TensorOf<T> g = c.input(0) - expand(m, r.kept, r.in);
+        g *= expand(c.grad, r.kept, r.in);
+        g *= T(2) / dof;
+        return Grads<T>{std::move(g)};
     });
 }
 
@@ -179,23 +224,22 @@ VariableOf<T> logsumexp(const VariableOf<T>& x, const Axes& axes, bool keepdims)
         });
     }
     TensorOf<T> m = xt::amax(x.value(), r.axes);
-    m.reshape(r.kept);
     // A row of all -inf (or an inf) would give inf - inf: shift by 0 there instead.
     m = xt::where(xt::isfinite(m), m, T(0));
-    TensorOf<T> s = xt::sum(xt::exp(x.value() - m), r.axes);
-    s.reshape(r.kept);
+    TensorOf<T> s = xt::sum(xt::exp(x.value() - expand(m, r.kept, r.in)), r.axes);
     TensorOf<T> y = m + xt::log(s);
     y.reshape(r.out);
     // The gradient is softmax(x) = exp(x - m) / s. It is recomputed from the shift m rather
     // than taken as exp(x - y): y = 1e4 + log 2 rounds in float32, and the rounding would show
     // in every gradient. Only m (the size of the result) is kept.
     return record<T>("logsumexp", std::move(y), {x}, [r, m](const BackwardContext<T>& c) {
-        TensorOf<T> e = xt::exp(c.input(0) - m);
+        TensorOf<T> e = xt::exp(c.input(0) - expand(m, r.kept, r.in));
         TensorOf<T> s = xt::sum(e, r.axes);
-        s.reshape(r.kept);
+        s.reshape(r.out);
         // A slice of all -inf has s == 0 and no softmax: its gradient is 0, not 0 / 0.
-        TensorOf<T> scale = xt::where(s > T(0), with_shape(c.grad, r.kept) / s, T(0));
-        return Grads<T>{e * scale};
+        TensorOf<T> scale = xt::where(s > T(0), c.grad / s, T(0));
+        e *= expand(scale, r.kept, r.in);
+        return Grads<T>{std::move(e)};
     });
 }
 

@@ -21,6 +21,10 @@ Tensor column(Tensor t) {
 const Tensor64 X132 = {{{0.5, -1.0}, {2.0, 0.25}, {1.5, -0.75}}};
 const Tensor64 X23 = {{0.3, -1.2, 2.2}, {1.4, 0.9, -0.1}};
 const Tensor64 X4 = {0.6, -0.2, 1.3, 0.1};
+// (2, 3, 4) with distinct values in a scrambled order (so every reduction has a unique extremum).
+const Tensor64 X234 = {
+    {{0.11, -0.52, 0.93, 0.34}, {-0.75, 0.16, 0.57, -0.98}, {0.29, 0.7, -0.41, 0.82}},
+    {{-0.13, 0.64, -0.25, 0.46}, {0.87, -0.38, 0.09, -0.6}, {0.51, -0.02, 0.73, -0.84}}};
 
 // Every axis choice each reduction is checked with, on several shapes including size-1 dims.
 struct Case {
@@ -29,9 +33,10 @@ struct Case {
     bool keepdims;
 };
 const std::vector<Case> cases = {
-    {X132, {}, false}, {X132, {1}, false}, {X132, {0, 2}, true}, {X132, {-1}, false},
-    {X132, {0}, true}, {X23, {0}, false},  {X23, {1}, true},     {X23, {-2, -1}, false},
-    {X4, {}, true},    {X4, {0}, false},
+    {X132, {}, false},     {X132, {1}, false}, {X132, {0, 2}, true},  {X132, {-1}, false},
+    {X132, {0}, true},     {X23, {0}, false},  {X23, {1}, true},      {X23, {-2, -1}, false},
+    {X4, {}, true},        {X4, {0}, false},   {X234, {0, 2}, false}, {X234, {1}, true},
+    {X234, {0, 1}, false}, {X234, {2}, true},
 };
 }  // namespace
 
@@ -50,6 +55,13 @@ TEST_CASE("sum, mean: gradient checks") {
         XGRAD_CHECK_GRADCHECK([&c](const V& in) { return mean(in[0], c.axes, c.keepdims); }, {c.x});
     }
     XGRAD_CHECK_GRADCHECK([](const V& in) { return mean(in[0]); }, {Tensor64(2.5)});
+}
+
+TEST_CASE("sum, mean: empty tensors") {
+    Variable e(Tensor::from_shape({2, 0}), true);
+    XGRAD_CHECK_TENSOR_CLOSE(sum(e, {1}).value(), Tensor({0.f, 0.f}));
+    sum(sum(e, {0})).backward();
+    CHECK(e.grad().shape() == e.value().shape());
 }
 
 TEST_CASE("mean: forward values and axis errors") {
