@@ -22,7 +22,9 @@ class Sequential : public Module {
   public:
     explicit Sequential(std::string name = "sequential");
 
-    // Any Module subclass by value (Keras style): model.add(Dense(10)).
+    // Any Module subclass by value (Keras style): model.add(Dense(10)). The model holds its
+    // own copy; to keep using the layer afterwards, add a shared_ptr instead. A layer that
+    // cannot take the previous layer's output is not added (the error says why).
     template <std::derived_from<Module> M>
     Sequential& add(M layer) {
         return add(std::shared_ptr<Module>(std::make_shared<M>(std::move(layer))));
