@@ -4,7 +4,22 @@
 #include <stdexcept>
 #include <string>
 
+#include "optim/vectorize.h"
+
 namespace xgrad::optim {
+
+namespace {
+
+XGRAD_VECTOR_CLONES void adagrad_loop(std::size_t n, float* __restrict__ p,
+                                      const float* __restrict__ g, float* __restrict__ acc,
+                                      float lr, float eps) {
+    for (std::size_t i = 0; i < n; ++i) {
+        acc[i] += g[i] * g[i];
+        p[i] -= lr * g[i] / std::sqrt(acc[i] + eps);
+    }
+}
+
+}  // namespace
 
 Adagrad::Adagrad(std::vector<Variable> params, Options options)
     : Optimizer(std::move(params), options.learning_rate), options_(options) {
@@ -22,16 +37,8 @@ Adagrad::Adagrad(std::vector<Variable> params, Options options)
 }
 
 void Adagrad::update(std::size_t index, Tensor& value, const Tensor& grad) {
-    const std::size_t n = value.size();
-    float* p = value.data();
-    const float* g = grad.data();
-    float* acc = slot(index, 0).data();
-    const auto lr = static_cast<float>(learning_rate());
-    const auto eps = static_cast<float>(options_.epsilon);
-    for (std::size_t i = 0; i < n; ++i) {
-        acc[i] += g[i] * g[i];
-        p[i] -= lr * g[i] / std::sqrt(acc[i] + eps);
-    }
+    adagrad_loop(value.size(), value.data(), grad.data(), slot(index, 0).data(),
+                 static_cast<float>(learning_rate()), static_cast<float>(options_.epsilon));
 }
 
 }  // namespace xgrad::optim

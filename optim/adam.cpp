@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "optim/vectorize.h"
+
 namespace xgrad::optim {
 
 namespace {
@@ -30,8 +32,10 @@ struct Coefficients {
 
 // One fused pass over a parameter: a plain contiguous loop the compiler vectorises.
 template <bool kAmsgrad>
-void adam_loop(std::size_t n, float* p, const float* g, float* m, float* v, float* v_hat,
-               const Coefficients& c) {
+XGRAD_VECTOR_CLONES void adam_loop(std::size_t n, float* __restrict__ p,
+                                   const float* __restrict__ g, float* __restrict__ m,
+                                   float* __restrict__ v, float* __restrict__ v_hat,
+                                   const Coefficients c) {
     for (std::size_t i = 0; i < n; ++i) {
         float pi = p[i];
         const float gi = g[i] + c.l2 * pi;

@@ -4,7 +4,41 @@
 #include <stdexcept>
 #include <string>
 
+#include "optim/vectorize.h"
+
 namespace xgrad::optim {
+
+namespace {
+
+struct Coefficients {
+    float rho, one_minus_rho, lr, eps, mu;
+};
+
+// One fused pass per parameter; the variants are compiled separately so that each stays a
+// plain loop without branches.
+template <bool kMomentum, bool kCentered>
+XGRAD_VECTOR_CLONES void rmsprop_loop(std::size_t n, float* __restrict__ p,
+                                      const float* __restrict__ g, float* __restrict__ rms,
+                                      float* __restrict__ mom, float* __restrict__ mg,
+                                      const Coefficients c) {
+    for (std::size_t i = 0; i < n; ++i) {
+        rms[i] = c.rho * rms[i] + c.one_minus_rho * g[i] * g[i];
+        float denom = rms[i] + c.eps;
+        if constexpr (kCentered) {
+            mg[i] = c.rho * mg[i] + c.one_minus_rho * g[i];
+            denom = rms[i] - mg[i] * mg[i] + c.eps;
+        }
+        const float inc = c.lr * g[i] / std::sqrt(denom);
+        if constexpr (kMomentum) {
+            mom[i] = c.mu * mom[i] + inc;
+            p[i] -= mom[i];
+        } else {
+            p[i] -= inc;
+        }
+    }
+}
+
+}  // namespace
 
 RMSprop::RMSprop(std::vector<Variable> params, Options options)
     : Optimizer(std::move(params), options.learning_rate), options_(options) {
@@ -28,40 +62,26 @@ std::vector<std::string> RMSprop::slot_names() const {
 }
 
 void RMSprop::update(std::size_t index, Tensor& value, const Tensor& grad) {
+    Coefficients c;
+    c.rho = static_cast<float>(options_.rho);
+    c.one_minus_rho = static_cast<float>(1 - options_.rho);
+    c.lr = static_cast<float>(learning_rate());
+    c.eps = static_cast<float>(options_.epsilon);
+    c.mu = static_cast<float>(options_.momentum);
+    float* rms = slot(index, 0).data();
+    float* mom = options_.momentum > 0 ? slot(index, 1).data() : nullptr;
+    float* mg = options_.centered ? slot(index, mom ? 2 : 1).data() : nullptr;
     const std::size_t n = value.size();
     float* p = value.data();
     const float* g = grad.data();
-    float* rms = slot(index, 0).data();
-    const auto rho = static_cast<float>(options_.rho);
-    const auto one_minus_rho = static_cast<float>(1 - options_.rho);
-    const auto lr = static_cast<float>(learning_rate());
-    const auto eps = static_cast<float>(options_.epsilon);
-
-    // The increment lr * g / sqrt(denom) goes into p (or the momentum buffer) in one pass.
-    // The three variants are separate loops so each stays a plain vectorisable loop.
-    float* mom = options_.momentum > 0 ? slot(index, 1).data() : nullptr;
-    float* mg = options_.centered ? slot(index, mom ? 2 : 1).data() : nullptr;
-    const auto mu = static_cast<float>(options_.momentum);
-    for (std::size_t i = 0; i < n; ++i) rms[i] = rho * rms[i] + one_minus_rho * g[i] * g[i];
-    if (mg) {
-        for (std::size_t i = 0; i < n; ++i) mg[i] = rho * mg[i] + one_minus_rho * g[i];
-    }
     if (mom && mg) {
-        for (std::size_t i = 0; i < n; ++i) {
-            mom[i] = mu * mom[i] + lr * g[i] / std::sqrt(rms[i] - mg[i] * mg[i] + eps);
-            p[i] -= mom[i];
-        }
+        rmsprop_loop<true, true>(n, p, g, rms, mom, mg, c);
     } else if (mom) {
-        for (std::size_t i = 0; i < n; ++i) {
-            mom[i] = mu * mom[i] + lr * g[i] / std::sqrt(rms[i] + eps);
-            p[i] -= mom[i];
-        }
+        rmsprop_loop<true, false>(n, p, g, rms, mom, mg, c);
     } else if (mg) {
-        for (std::size_t i = 0; i < n; ++i) {
-            p[i] -= lr * g[i] / std::sqrt(rms[i] - mg[i] * mg[i] + eps);
-        }
+        rmsprop_loop<false, true>(n, p, g, rms, mom, mg, c);
     } else {
-        for (std::size_t i = 0; i < n; ++i) p[i] -= lr * g[i] / std::sqrt(rms[i] + eps);
+        rmsprop_loop<false, false>(n, p, g, rms, mom, mg, c);
     }
 }
 

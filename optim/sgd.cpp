@@ -4,7 +4,37 @@
 #include <stdexcept>
 #include <string>
 
+#include "optim/vectorize.h"
+
 namespace xgrad::optim {
+
+namespace {
+
+XGRAD_VECTOR_CLONES void sgd_loop(std::size_t n, float* __restrict__ p, const float* __restrict__ g,
+                                  float lr, float wd) {
+    for (std::size_t i = 0; i < n; ++i) p[i] -= lr * (g[i] + wd * p[i]);
+}
+
+XGRAD_VECTOR_CLONES void momentum_loop(std::size_t n, float* __restrict__ p,
+                                       const float* __restrict__ g, float* __restrict__ m, float lr,
+                                       float wd, float mu) {
+    for (std::size_t i = 0; i < n; ++i) {
+        m[i] = mu * m[i] - lr * (g[i] + wd * p[i]);
+        p[i] += m[i];
+    }
+}
+
+XGRAD_VECTOR_CLONES void nesterov_loop(std::size_t n, float* __restrict__ p,
+                                       const float* __restrict__ g, float* __restrict__ m, float lr,
+                                       float wd, float mu) {
+    for (std::size_t i = 0; i < n; ++i) {
+        const float step = -lr * (g[i] + wd * p[i]);
+        m[i] = mu * m[i] + step;
+        p[i] += mu * m[i] + step;
+    }
+}
+
+}  // namespace
 
 SGD::SGD(std::vector<Variable> params, Options options)
     : Optimizer(std::move(params), options.learning_rate), options_(options) {
@@ -24,28 +54,15 @@ std::vector<std::string> SGD::slot_names() const {
 }
 
 void SGD::update(std::size_t index, Tensor& value, const Tensor& grad) {
-    const std::size_t n = value.size();
-    float* p = value.data();
-    const float* g = grad.data();
     const auto lr = static_cast<float>(learning_rate());
     const auto wd = static_cast<float>(options_.weight_decay);
-    if (options_.momentum == 0) {
-        for (std::size_t i = 0; i < n; ++i) p[i] -= lr * (g[i] + wd * p[i]);
-        return;
-    }
-    float* m = slot(index, 0).data();
     const auto mu = static_cast<float>(options_.momentum);
-    if (options_.nesterov) {
-        for (std::size_t i = 0; i < n; ++i) {
-            const float step = -lr * (g[i] + wd * p[i]);
-            m[i] = mu * m[i] + step;
-            p[i] += mu * m[i] + step;
-        }
+    if (options_.momentum == 0) {
+        sgd_loop(value.size(), value.data(), grad.data(), lr, wd);
+    } else if (options_.nesterov) {
+        nesterov_loop(value.size(), value.data(), grad.data(), slot(index, 0).data(), lr, wd, mu);
     } else {
-        for (std::size_t i = 0; i < n; ++i) {
-            m[i] = mu * m[i] - lr * (g[i] + wd * p[i]);
-            p[i] += m[i];
-        }
+        momentum_loop(value.size(), value.data(), grad.data(), slot(index, 0).data(), lr, wd, mu);
     }
 }
 
