@@ -28,40 +28,64 @@ TensorOf<T> input_grad(const BackwardContext<T>& c, std::size_t i, E&& grad) {
     return sum_to<T>(TensorOf<T>(std::forward<E>(grad)), to_shape(c.input(i).shape()));
 }
 
+// Evaluates f(a, b) into a tensor, passing a 0-d operand as a plain number. xtensor assigns
+// "array op number" as one flat SIMD loop, but "array op 0-d array" through its generic
+// broadcasting stepper, about 14x slower on a (32, 784) batch; `x * 2` and `1 - x` are common.
+template <class T, class F>
+TensorOf<T> apply(const TensorOf<T>& a, const TensorOf<T>& b, F f) {
+    if (b.dimension() == 0 && a.dimension() != 0) return f(a, b());
+    if (a.dimension() == 0 && b.dimension() != 0) return f(a(), b);
+    return f(a, b);
+}
+
 }  // namespace
+
+// Each binary op evaluates through apply() with a generic lambda, so a 0-d operand (a plain
+// number converted to a Variable) takes xtensor's fast scalar path, forward and backward.
+#define XGRAD_APPLY(a, b, expr) \
+    apply<T>((a), (b), [](const auto& p, const auto& q) -> TensorOf<T> { return expr; })
 
 template <class T>
 VariableOf<T> add(const VariableOf<T>& a, const VariableOf<T>& b) {
     broadcast_shapes("add", a.shape(), b.shape());
-    return record<T>("add", a.value() + b.value(), {a, b}, [](const BackwardContext<T>& c) {
-        return Grads<T>{input_grad(c, 0, c.grad), input_grad(c, 1, c.grad)};
-    });
+    return record<T>("add", XGRAD_APPLY(a.value(), b.value(), p + q), {a, b},
+                     [](const BackwardContext<T>& c) {
+                         return Grads<T>{input_grad(c, 0, c.grad), input_grad(c, 1, c.grad)};
+                     });
 }
 
 template <class T>
 VariableOf<T> sub(const VariableOf<T>& a, const VariableOf<T>& b) {
     broadcast_shapes("sub", a.shape(), b.shape());
-    return record<T>("sub", a.value() - b.value(), {a, b}, [](const BackwardContext<T>& c) {
-        return Grads<T>{input_grad(c, 0, c.grad), input_grad(c, 1, -c.grad)};
-    });
+    return record<T>("sub", XGRAD_APPLY(a.value(), b.value(), p - q), {a, b},
+                     [](const BackwardContext<T>& c) {
+                         return Grads<T>{input_grad(c, 0, c.grad), input_grad(c, 1, -c.grad)};
+                     });
 }
 
 template <class T>
 VariableOf<T> mul(const VariableOf<T>& a, const VariableOf<T>& b) {
     broadcast_shapes("mul", a.shape(), b.shape());
-    return record<T>("mul", a.value() * b.value(), {a, b}, [](const BackwardContext<T>& c) {
-        return Grads<T>{input_grad(c, 0, c.grad * c.input(1)),
-                        input_grad(c, 1, c.grad * c.input(0))};
-    });
+    return record<T>(
+        "mul", XGRAD_APPLY(a.value(), b.value(), p * q), {a, b}, [](const BackwardContext<T>& c) {
+            TensorOf<T> ga, gb;
+            if (c.needs(0)) ga = XGRAD_APPLY(c.grad, c.input(1), p * q);
+            if (c.needs(1)) gb = XGRAD_APPLY(c.grad, c.input(0), p * q);
+            return Grads<T>{input_grad(c, 0, std::move(ga)), input_grad(c, 1, std::move(gb))};
+        });
 }
 
 template <class T>
 VariableOf<T> div(const VariableOf<T>& a, const VariableOf<T>& b) {
     broadcast_shapes("div", a.shape(), b.shape());
-    return record<T>("div", a.value() / b.value(), {a, b}, [](const BackwardContext<T>& c) {
-        const auto& y = c.input(1);
-        return Grads<T>{input_grad(c, 0, c.grad / y), input_grad(c, 1, -c.grad * c.output / y)};
-    });
+    return record<T>(
+        "div", XGRAD_APPLY(a.value(), b.value(), p / q), {a, b}, [](const BackwardContext<T>& c) {
+            const auto& y = c.input(1);
+            TensorOf<T> ga, gb;
+            if (c.needs(0)) ga = XGRAD_APPLY(c.grad, y, p / q);
+            if (c.needs(1)) gb = XGRAD_APPLY(TensorOf<T>(c.grad * c.output), y, -p / q);
+            return Grads<T>{input_grad(c, 0, std::move(ga)), input_grad(c, 1, std::move(gb))};
+        });
 }
 
 template <class T>
@@ -140,8 +164,10 @@ namespace {
 // Shared by minimum and maximum: `a_wins` is where a alone is selected; ties split evenly.
 template <class T>
 Grads<T> select_grads(const BackwardContext<T>& c, const TensorOf<T>& a_weight) {
-    return Grads<T>{input_grad(c, 0, c.grad * a_weight),
-                    input_grad(c, 1, c.grad * (T(1) - a_weight))};
+    TensorOf<T> ga, gb;
+    if (c.needs(0)) ga = c.grad * a_weight;
+    if (c.needs(1)) gb = c.grad * (T(1) - a_weight);
+    return Grads<T>{input_grad(c, 0, std::move(ga)), input_grad(c, 1, std::move(gb))};
 }
 
 }  // namespace
@@ -149,25 +175,25 @@ Grads<T> select_grads(const BackwardContext<T>& c, const TensorOf<T>& a_weight) 
 template <class T>
 VariableOf<T> minimum(const VariableOf<T>& a, const Same<VariableOf<T>>& b) {
     broadcast_shapes("minimum", a.shape(), b.shape());
-    return record<T>(
-        "minimum", xt::minimum(a.value(), b.value()), {a, b}, [](const BackwardContext<T>& c) {
-            const auto& x = c.input(0);
-            const auto& y = c.input(1);
-            TensorOf<T> w = xt::where(x < y, T(1), xt::where(xt::equal(x, y), T(0.5), T(0)));
-            return select_grads(c, w);
-        });
+    return record<T>("minimum", XGRAD_APPLY(a.value(), b.value(), xt::minimum(p, q)), {a, b},
+                     [](const BackwardContext<T>& c) {
+                         const TensorOf<T> w = XGRAD_APPLY(
+                             c.input(0), c.input(1),
+                             xt::where(p < q, T(1), xt::where(xt::equal(p, q), T(0.5), T(0))));
+                         return select_grads(c, w);
+                     });
 }
 
 template <class T>
 VariableOf<T> maximum(const VariableOf<T>& a, const Same<VariableOf<T>>& b) {
     broadcast_shapes("maximum", a.shape(), b.shape());
-    return record<T>(
-        "maximum", xt::maximum(a.value(), b.value()), {a, b}, [](const BackwardContext<T>& c) {
-            const auto& x = c.input(0);
-            const auto& y = c.input(1);
-            TensorOf<T> w = xt::where(x > y, T(1), xt::where(xt::equal(x, y), T(0.5), T(0)));
-            return select_grads(c, w);
-        });
+    return record<T>("maximum", XGRAD_APPLY(a.value(), b.value(), xt::maximum(p, q)), {a, b},
+                     [](const BackwardContext<T>& c) {
+                         const TensorOf<T> w = XGRAD_APPLY(
+                             c.input(0), c.input(1),
+                             xt::where(p > q, T(1), xt::where(xt::equal(p, q), T(0.5), T(0))));
+                         return select_grads(c, w);
+                     });
 }
 
 template <class T>
@@ -180,6 +206,8 @@ VariableOf<T> where(const Mask& mask, const VariableOf<T>& a, const Same<Variabl
                                          input_grad(c, 1, xt::where(mask, T(0), c.grad))};
                      });
 }
+
+#undef XGRAD_APPLY
 
 #define XGRAD_INSTANTIATE_ELEMENTWISE(T)                                           \
     template VariableOf<T> add(const VariableOf<T>&, const VariableOf<T>&);        \

@@ -27,7 +27,14 @@ const std::vector<Tensor64> any_inputs = {A23, C21, D13, B3, Tensor64(0.7)};
 const std::vector<Tensor64> positive_inputs = {P23, P21, P3, Tensor64(0.7)};
 // Pairs that broadcast in every direction (first to second, second to first, both).
 const std::vector<std::pair<Tensor64, Tensor64>> broadcast_pairs = {
-    {A23, B3}, {A23, C21}, {B3, A23}, {C21, D13}, {C21, Tensor64(0.7)}, {A23, A23 * 0.5 + 0.1}};
+    {A23, B3},
+    {A23, C21},
+    {B3, A23},
+    {C21, D13},
+    {C21, Tensor64(0.7)},  // a 0-d operand takes the scalar fast path, on either side
+    {Tensor64(-0.3), A23},
+    {Tensor64(0.6), Tensor64(-0.2)},
+    {A23, A23 * 0.5 + 0.1}};
 
 // The gradient of sum(f(x)) for a float input.
 template <class F>
@@ -45,11 +52,18 @@ TEST_CASE("add, sub, mul, div: forward values") {
     XGRAD_CHECK_TENSOR_CLOSE((a * b).value(), Tensor({4.f, 10.f, 24.f}));
     XGRAD_CHECK_TENSOR_CLOSE((a / b).value(), Tensor({0.25f, 0.4f, 0.375f}));
     XGRAD_CHECK_TENSOR_CLOSE((-a).value(), Tensor({-1.f, -2.f, -3.f}));
+    // Plain numbers on either side (0-d operands).
+    XGRAD_CHECK_TENSOR_CLOSE((1.f - a).value(), Tensor({0.f, -1.f, -2.f}));
+    XGRAD_CHECK_TENSOR_CLOSE((a - 1.f).value(), Tensor({0.f, 1.f, 2.f}));
+    XGRAD_CHECK_TENSOR_CLOSE((6.f / a).value(), Tensor({6.f, 3.f, 2.f}));
+    XGRAD_CHECK_TENSOR_CLOSE((a * 2.f + 0.5f).value(), Tensor({2.5f, 4.5f, 6.5f}));
+    Variable s(Tensor(3.f), true);
+    sum(a * s - s / 2.f).backward();
+    XGRAD_CHECK_TENSOR_CLOSE(s.grad(), Tensor(6.f - 1.5f));
 }
 
 TEST_CASE("add, sub, mul, div, neg: gradient checks with broadcasting") {
-    for (const auto& [a, b] : {std::pair{A23, B3}, std::pair{A23, C21}, std::pair{B3, A23},
-                               std::pair{C21, Tensor64(0.7)}, std::pair{A23, A23}}) {
+    for (const auto& [a, b] : broadcast_pairs) {
         XGRAD_CHECK_GRADCHECK([](const V& in) { return in[0] + in[1]; }, {a, b});
         XGRAD_CHECK_GRADCHECK([](const V& in) { return in[0] - in[1]; }, {a, b});
         XGRAD_CHECK_GRADCHECK([](const V& in) { return in[0] * in[1]; }, {a, b});
@@ -112,8 +126,13 @@ TEST_CASE("pow, exp, log, sqrt, abs: gradient checks") {
 
 TEST_CASE("pow with a tensor exponent: gradient checks with broadcasting") {
     const auto f = [](const V& in) { return pow(in[0], in[1]); };
-    for (const auto& [base, exponent] : std::vector<std::pair<Tensor64, Tensor64>>{
-             {P23, B3}, {P3, A23}, {P21, D13}, {P23, Tensor64(1.7)}, {Tensor64(1.3), A23}}) {
+    for (const auto& [base, exponent] :
+         std::vector<std::pair<Tensor64, Tensor64>>{{P23, B3},
+                                                    {P3, A23},
+                                                    {P21, D13},
+                                                    {P23, Tensor64(1.7)},
+                                                    {Tensor64(1.3), A23},
+                                                    {Tensor64(1.3), Tensor64(0.4)}}) {
         XGRAD_CHECK_GRADCHECK(f, {base, exponent});
     }
 }
