@@ -1,5 +1,6 @@
 #include "nn/flatten.h"
 
+#include "framework/errors.h"
 #include "ops/shape.h"
 
 namespace xgrad::nn {
@@ -11,7 +12,14 @@ Variable Flatten::forward(const Variable& x) {
 }
 
 Shape Flatten::output_shape(const Shape& input_shape) const {
-    return {shape_size(input_shape)};
+    std::size_t n = 1;
+    for (auto d : input_shape) {
+        if (__builtin_mul_overflow(n, d, &n)) {
+            throw ShapeError(name(), "input shape " + format_batch_shape(input_shape) +
+                                         " has more elements than fit in a size_t");
+        }
+    }
+    return {n};
 }
 
 }  // namespace xgrad::nn

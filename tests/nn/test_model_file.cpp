@@ -313,3 +313,30 @@ TEST_CASE("model files: each kind of bad model file is rejected with its message
         CHECK(std::string(e.what()).find("outside the data area") != std::string::npos);
     }
 }
+
+TEST_CASE("model files: architecture records nested too deep or malformed are errors") {
+    std::string deep = R"({"class_name":"Dense","config":{"name":"d","units":1,"activation":)"
+                       R"("linear","use_bias":true,"kernel_initializer":"zeros"}})";
+    for (int i = 0; i < 70; ++i) {
+        deep = R"({"class_name":"Sequential","config":{"name":"s)" + std::to_string(i) +
+               R"(","layers":[)" + deep + "]}}";
+    }
+    CHECK_THROWS_WITH_AS(nn::model_from_architecture(deep),
+                         "Sequential models are nested more than 64 deep", std::invalid_argument);
+    CHECK_THROWS_WITH_AS(nn::model_from_architecture(R"({"class_name":"Sequential","config":)"
+                                                     R"({"name":"s","layers":[7]}})"),
+                         "a layer record is not a JSON object", std::invalid_argument);
+    CHECK_THROWS_WITH_AS(nn::model_from_architecture(R"({"class_name":"Sequential","config":)"
+                                                     R"({"name":"s","layers":{}}})"),
+                         "model 's' 'layers' is not a list", std::invalid_argument);
+    CHECK_THROWS_WITH_AS(
+        nn::model_from_architecture(R"({"class_name":"Sequential","config":{"name":"s",)"
+                                    R"("build_input_shape":[4294967296,4294967296,4294967296],)"
+                                    R"("layers":[{"class_name":"Flatten","config":{"name":"f"}},)"
+                                    R"({"class_name":"Dense","config":{"name":"d","units":1,)"
+                                    R"("activation":"linear","use_bias":true,)"
+                                    R"("kernel_initializer":"zeros"}}]}})"),
+        "f: input shape (None, 4294967296, 4294967296, 4294967296) has more elements than fit "
+        "in a size_t",
+        std::invalid_argument);
+}
