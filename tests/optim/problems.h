@@ -147,7 +147,7 @@ inline void check_converges(const MakeOptimizer& make, int steps) {
         q.loss().backward();
         opt->step();
     }
-    CHECK_MESSAGE(q.distance() < 1e-2, opt->name() << " on the quadratic");
+    CHECK_MESSAGE(q.distance() < 1e-3, opt->name() << " on the quadratic");
 
     Logistic lr;
     auto opt2 = make(lr.list());
@@ -158,7 +158,7 @@ inline void check_converges(const MakeOptimizer& make, int steps) {
         opt2->step();
     }
     CHECK(lr.loss().item() < start);
-    CHECK_MESSAGE(lr.gradient_norm() < 2e-3, opt2->name() << " on the logistic regression");
+    CHECK_MESSAGE(lr.gradient_norm() < 1e-4, opt2->name() << " on the logistic regression");
 }
 
 // Runs k steps, saves the state, loads it into a fresh optimizer on copies of the
