@@ -200,8 +200,12 @@ template <class T>
 VariableOf<T> where(const Mask& mask, const VariableOf<T>& a, const Same<VariableOf<T>>& b) {
     const Shape ab = broadcast_shapes("where", a.shape(), b.shape());
     broadcast_shapes("where", to_shape(mask.shape()), ab);
-    return record<T>("where", xt::where(mask, a.value(), b.value()), {a, b},
-                     [mask](const BackwardContext<T>& c) {
+    return record<T>("where",
+                     apply<T>(a.value(), b.value(),
+                              [&mask](const auto& p, const auto& q) -> TensorOf<T> {
+                                  return xt::where(mask, p, q);
+                              }),
+                     {a, b}, [mask](const BackwardContext<T>& c) {
                          return Grads<T>{input_grad(c, 0, xt::where(mask, c.grad, T(0))),
                                          input_grad(c, 1, xt::where(mask, T(0), c.grad))};
                      });
