@@ -73,8 +73,7 @@ Optimizer::Optimizer(std::vector<Variable> params, double learning_rate)
     : params_(std::move(params)), learning_rate_(learning_rate), state_(params_.size()) {
     if (params_.empty()) {
         throw std::invalid_argument(
-            "optimizer: the parameter list is empty; pass the model's "
-            "trainable parameters");
+            "optimizer: the parameter list is empty; pass the model's trainable parameters");
     }
     std::set<const void*> seen;
     for (std::size_t i = 0; i < params_.size(); ++i) {
@@ -103,26 +102,32 @@ void Optimizer::zero_grad() {
 
 void Optimizer::step() {
     NoGradGuard no_grad;
-    // Check every gradient before touching anything, so a bad one leaves all parameters as
-    // they were.
+    // Check every shape before touching anything, so a bad one leaves all parameters as they
+    // were (and the raw loops never run past a buffer).
     for (std::size_t i = 0; i < params_.size(); ++i) {
         const Variable& p = params_[i];
-        if (p.has_grad() && p.grad().shape() != p.value().shape()) {
+        if (!p.has_grad()) continue;
+        if (p.grad().shape() != p.value().shape()) {
             throw ShapeError(name(), "parameter " + std::to_string(i) + " has shape " +
                                          format_shape_of(p.value()) + " but its gradient has " +
                                          format_shape_of(p.grad()));
         }
+        if (!state_[i].empty() && state_[i][0].shape() != p.value().shape()) {
+            throw ShapeError(name(), "parameter " + std::to_string(i) + " changed shape to " +
+                                         format_shape_of(p.value()) + " but its state has " +
+                                         format_shape_of(state_[i][0]));
+        }
     }
     ++iterations_;
     prepare_step(iterations_);
-    const std::vector<std::string> slots = slot_names();
     for (std::size_t i = 0; i < params_.size(); ++i) {
         const Variable& p = params_[i];
         if (!p.has_grad()) continue;
         Tensor& value = p.value();
         if (state_[i].empty()) {
             // Allocated once, then updated in place for the rest of training.
-            for (std::size_t k = 0; k < slots.size(); ++k) {
+            const std::size_t slots = slot_names().size();
+            for (std::size_t k = 0; k < slots; ++k) {
                 Tensor s = Tensor::from_shape(value.shape());
                 s.fill(slot_initial_value(k));
                 state_[i].push_back(std::move(s));

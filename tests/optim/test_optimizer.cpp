@@ -109,6 +109,16 @@ TEST_CASE("Optimizer: a gradient of the wrong shape is an error and changes noth
                          xgrad::ShapeError);
     CHECK(a.value() == Tensor{1.0f, 2.0f});
     CHECK(opt.iterations() == 0);
+
+    // A parameter whose value changed shape after its state was allocated.
+    set_grad(b, Tensor{1.0f});
+    opt.step();
+    b.value() = Tensor{1.0f, 2.0f, 3.0f};
+    set_grad(b, Tensor{1.0f, 1.0f, 1.0f});
+    CHECK_THROWS_WITH_AS(opt.step(),
+                         "adam: parameter 1 changed shape to (3,) but its state has (1,)",
+                         xgrad::ShapeError);
+    CHECK(opt.iterations() == 1);
 }
 
 TEST_CASE("Optimizer: the learning rate is readable and settable") {
