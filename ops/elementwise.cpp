@@ -161,7 +161,8 @@ VariableOf<T> clamp(const VariableOf<T>& x, double lo, double hi) {
 
 namespace {
 
-// Shared by minimum and maximum: `a_wins` is where a alone is selected; ties split evenly.
+// Shared by minimum and maximum: a_weight is 1 where a alone is selected, 0.5 on ties and 0
+// where b is selected; b gets the rest.
 template <class T>
 Grads<T> select_grads(const BackwardContext<T>& c, const TensorOf<T>& a_weight) {
     TensorOf<T> ga, gb;
