@@ -16,5 +16,7 @@
 #include "ops/reduce.h"
 #include "ops/shape.h"
 #include "nn/nn.h"
+#include "nn/callbacks.h"
+#include "nn/trainer.h"
 #include "optim/optim.h"
 #include "datasets/datasets.h"

@@ -40,8 +40,8 @@ struct AdamState {
     void step(float* w, const float* g, std::size_t n, long t) {
         if (m.empty()) m.assign(n, 0.f), v.assign(n, 0.f);
         const float b1 = 0.9f, b2 = 0.999f, eps = 1e-7f;
-        const float rate = 1e-3f * std::sqrt(1.f - std::pow(b2, float(t))) /
-                           (1.f - std::pow(b1, float(t)));
+        const float rate =
+            1e-3f * std::sqrt(1.f - std::pow(b2, float(t))) / (1.f - std::pow(b1, float(t)));
         for (std::size_t i = 0; i < n; ++i) {
             m[i] = b1 * m[i] + (1 - b1) * g[i];
             v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
@@ -58,8 +58,8 @@ struct Mlp {
     // hidden = relu(x w1 + b1), out = hidden w2 + b2, for `rows` rows.
     void forward(const float* x, int rows, float* hidden, float* out) const {
         for (int r = 0; r < rows; ++r) std::copy(b1.begin(), b1.end(), hidden + r * H);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, H, D, 1.f, x, D, w1.data(),
-                    H, 1.f, hidden, H);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, H, D, 1.f, x, D, w1.data(), H,
+                    1.f, hidden, H);
         for (int i = 0; i < rows * H; ++i) hidden[i] = std::max(hidden[i], 0.f);
         for (int r = 0; r < rows; ++r) std::copy(b2.begin(), b2.end(), out + r * C);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, C, H, 1.f, hidden, H,
@@ -67,7 +67,9 @@ struct Mlp {
     }
 };
 
-int argmax_row(const float* p, int n) { return int(std::max_element(p, p + n) - p); }
+int argmax_row(const float* p, int n) {
+    return int(std::max_element(p, p + n) - p);
+}
 
 }  // namespace
 
@@ -77,11 +79,16 @@ int main(int argc, char** argv) {
     unsigned seed = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string flag = argv[i], value = argv[i + 1];
-        if (flag == "--data-dir") dir = value;
-        else if (flag == "--epochs") epochs = std::stoi(value);
-        else if (flag == "--batch-size") batch = std::stoi(value);
-        else if (flag == "--threads") threads = std::stoi(value);
-        else if (flag == "--seed") seed = unsigned(std::stoul(value));
+        if (flag == "--data-dir")
+            dir = value;
+        else if (flag == "--epochs")
+            epochs = std::stoi(value);
+        else if (flag == "--batch-size")
+            batch = std::stoi(value);
+        else if (flag == "--threads")
+            threads = std::stoi(value);
+        else if (flag == "--seed")
+            seed = unsigned(std::stoul(value));
         else {
             std::fprintf(stderr, "error: unknown flag %s\n", flag.c_str());
             return 2;
@@ -162,7 +169,8 @@ int main(int argc, char** argv) {
         for (std::size_t i = 0; i < tx.size(); ++i) tx[i] = test_x8[i] * (1.f / 255.f);
         net.forward(tx.data(), n_test, th.data(), to.data());
         int correct = 0;
-        for (int r = 0; r < n_test; ++r) correct += argmax_row(&to[std::size_t(r) * C], C) == test_y[r];
+        for (int r = 0; r < n_test; ++r)
+            correct += argmax_row(&to[std::size_t(r) * C], C) == test_y[r];
         const double infer =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - infer_start).count();
         std::printf("epoch %d train_time %.3fs loss %.4f test_acc %.4f infer_images_per_s %.0f\n",

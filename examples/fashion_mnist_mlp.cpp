@@ -8,8 +8,8 @@
 #include <iostream>
 #include <string>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include "xgrad.h"
 
@@ -44,8 +44,7 @@ void check_writable(const std::string& flag, const std::string& path) {
     if (fs::is_directory(p)) throw UsageError(flag + " " + path + " is a directory, not a file");
     const fs::path dir = p.parent_path().empty() ? fs::path(".") : p.parent_path();
     if (!fs::is_directory(dir)) {
-        throw UsageError(flag + " " + path + ": the directory " + dir.string() +
-                         " does not exist");
+        throw UsageError(flag + " " + path + ": the directory " + dir.string() + " does not exist");
     }
     if (access(dir.c_str(), W_OK) != 0) {
         throw UsageError(flag + " " + path + ": the directory " + dir.string() +
@@ -54,7 +53,8 @@ void check_writable(const std::string& flag, const std::string& path) {
 }
 
 void validate(const Options& o) {
-    if (o.epochs < 1) throw UsageError("--epochs must be at least 1, got " + std::to_string(o.epochs));
+    if (o.epochs < 1)
+        throw UsageError("--epochs must be at least 1, got " + std::to_string(o.epochs));
     if (o.batch_size < 1) {
         throw UsageError("--batch-size must be at least 1, got " + std::to_string(o.batch_size));
     }
@@ -62,10 +62,11 @@ void validate(const Options& o) {
         throw UsageError(fmt::format("--learning-rate must be positive, got {}", *o.learning_rate));
     }
     if (!(o.validation_split >= 0 && o.validation_split < 1)) {
-        throw UsageError(fmt::format("--validation-split must be in [0, 1), got {}",
-                                     o.validation_split));
+        throw UsageError(
+            fmt::format("--validation-split must be in [0, 1), got {}", o.validation_split));
     }
-    if (o.threads < 1) throw UsageError("--threads must be at least 1, got " + std::to_string(o.threads));
+    if (o.threads < 1)
+        throw UsageError("--threads must be at least 1, got " + std::to_string(o.threads));
     if (!o.save_path.empty()) check_writable("--save", o.save_path);
     if (!o.history_path.empty()) check_writable("--history", o.history_path);
 }
@@ -124,10 +125,9 @@ int run(const Options& o) {
     openblas_set_num_threads(o.threads);
 
     if (!o.quiet) model.summary(std::cout);
-    nn::Trainer trainer(model,
-                        optim::make_optimizer(o.optimizer, model.trainable_parameters(),
-                                              o.learning_rate),
-                        "sparse_categorical_crossentropy", {"accuracy"});
+    nn::Trainer trainer(
+        model, optim::make_optimizer(o.optimizer, model.trainable_parameters(), o.learning_rate),
+        "sparse_categorical_crossentropy", {"accuracy"});
     auto nan_guard = std::make_shared<nn::TerminateOnNaN>();
     nn::FitOptions fit;
     fit.epochs = static_cast<std::size_t>(o.epochs);

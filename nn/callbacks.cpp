@@ -46,8 +46,8 @@ void EarlyStopping::on_train_begin(Trainer&) {
 
 void EarlyStopping::on_epoch_end(Trainer& trainer, std::size_t epoch, const Logs& logs) {
     const double value = monitored("EarlyStopping", monitor_, logs);
-    const bool better = !have_best_ || (maximize_ ? value > best_ + min_delta_
-                                                  : value < best_ - min_delta_);
+    const bool better =
+        !have_best_ || (maximize_ ? value > best_ + min_delta_ : value < best_ - min_delta_);
     if (better) {
         best_ = value;
         best_epoch_ = epoch;
@@ -103,9 +103,8 @@ void CSVLogger::on_epoch_end(Trainer& trainer, std::size_t epoch, const Logs& lo
         return it == logs.end() ? std::string() : fmt::format("{:.6f}", it->second);
     };
     std::ofstream out(path_, std::ios::app);
-    out << epoch + 1 << ',' << field("loss") << ',' << field("accuracy") << ','
-        << field("val_loss") << ',' << field("val_accuracy") << ','
-        << fmt::format("{:.3f}", seconds) << '\n';
+    out << epoch + 1 << ',' << field("loss") << ',' << field("accuracy") << ',' << field("val_loss")
+        << ',' << field("val_accuracy") << ',' << fmt::format("{:.3f}", seconds) << '\n';
     if (!out.flush()) {
         throw std::runtime_error("CSVLogger: cannot append to the history file '" + path_ + "'");
     }
@@ -117,8 +116,7 @@ LearningRateScheduler::LearningRateScheduler(std::function<double(std::size_t, d
 }
 
 void LearningRateScheduler::on_epoch_begin(Trainer& trainer, std::size_t epoch) {
-    trainer.optimizer().set_learning_rate(
-        schedule_(epoch, trainer.optimizer().learning_rate()));
+    trainer.optimizer().set_learning_rate(schedule_(epoch, trainer.optimizer().learning_rate()));
 }
 
 void TerminateOnNaN::on_batch_end(Trainer& trainer, std::size_t epoch, std::size_t batch,
@@ -126,8 +124,8 @@ void TerminateOnNaN::on_batch_end(Trainer& trainer, std::size_t epoch, std::size
     auto it = logs.find("loss");
     if (it == logs.end() || std::isfinite(it->second)) return;
     terminated_ = true;
-    message_ = fmt::format("the loss became {} at epoch {}, batch {}; training stopped",
-                           it->second, epoch + 1, batch + 1);
+    message_ = fmt::format("the loss became {} at epoch {}, batch {}; training stopped", it->second,
+                           epoch + 1, batch + 1);
     out_ << "\n" << message_ << "\n";
     trainer.stop_training();
 }

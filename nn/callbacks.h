@@ -16,7 +16,7 @@ namespace xgrad::nn {
 // contains "acc" improve upwards, others downwards. With restore_best_weights, the model gets
 // the weights of its best epoch back when training ends.
 class EarlyStopping : public Callback {
-public:
+  public:
     explicit EarlyStopping(std::string monitor = "val_loss", std::size_t patience = 0,
                            double min_delta = 0, bool restore_best_weights = false);
     void on_train_begin(Trainer&) override;
@@ -26,7 +26,7 @@ public:
     std::optional<std::size_t> stopped_epoch() const { return stopped_epoch_; }
     std::size_t best_epoch() const { return best_epoch_; }
 
-private:
+  private:
     std::string monitor_;
     std::size_t patience_;
     double min_delta_;
@@ -43,12 +43,12 @@ private:
 // Saves the model file (nn/model_file) after each epoch, or only when `monitor` improved.
 // "{epoch}" in the path is replaced by the epoch number (from 1).
 class ModelCheckpoint : public Callback {
-public:
+  public:
     explicit ModelCheckpoint(std::string path, std::string monitor = "val_loss",
                              bool save_best_only = false);
     void on_epoch_end(Trainer& trainer, std::size_t epoch, const Logs& logs) override;
 
-private:
+  private:
     std::string path_;
     std::string monitor_;
     bool save_best_only_;
@@ -59,35 +59,35 @@ private:
 // Writes one CSV row per epoch: epoch,loss,accuracy,val_loss,val_accuracy,seconds. The file is
 // created (truncated) when training begins; a path that cannot be written is an error then.
 class CSVLogger : public Callback {
-public:
+  public:
     explicit CSVLogger(std::string path);
     void on_train_begin(Trainer&) override;
     void on_epoch_end(Trainer& trainer, std::size_t epoch, const Logs& logs) override;
 
-private:
+  private:
     std::string path_;
 };
 
 // Sets the learning rate at the start of each epoch to schedule(epoch, current_rate).
 class LearningRateScheduler : public Callback {
-public:
+  public:
     explicit LearningRateScheduler(std::function<double(std::size_t, double)> schedule);
     void on_epoch_begin(Trainer& trainer, std::size_t epoch) override;
 
-private:
+  private:
     std::function<double(std::size_t, double)> schedule_;
 };
 
 // Stops training as soon as the loss is NaN or infinite, naming the epoch and the batch.
 class TerminateOnNaN : public Callback {
-public:
+  public:
     explicit TerminateOnNaN(std::ostream& out = std::cerr) : out_(out) {}
     void on_batch_end(Trainer& trainer, std::size_t epoch, std::size_t batch,
                       const Logs& logs) override;
     bool terminated() const { return terminated_; }
     const std::string& message() const { return message_; }
 
-private:
+  private:
     std::ostream& out_;
     bool terminated_ = false;
     std::string message_;

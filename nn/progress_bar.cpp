@@ -28,8 +28,7 @@ bool is_terminal(const std::ostream& out) {
     return false;
 }
 
-ProgressBar::ProgressBar(std::ostream& out, std::size_t total_steps, int verbose,
-                         bool interactive)
+ProgressBar::ProgressBar(std::ostream& out, std::size_t total_steps, int verbose, bool interactive)
     : out_(out),
       total_(total_steps),
       verbose_(verbose),
@@ -43,10 +42,15 @@ double ProgressBar::elapsed() const {
 
 std::string ProgressBar::format_bar(std::size_t step, std::size_t total) {
     const int width = total == 0 ? kBarWidth : static_cast<int>(kBarWidth * step / total);
+    // Built with append(): GCC 12 raises a false -Wrestrict on chains of string operator+.
     std::string bar = "[";
-    if (width > 0) bar += std::string(width - 1, '=') + (step < total ? ">" : "=");
-    bar += std::string(kBarWidth - width, '.');
-    return bar + "]";
+    if (width > 0) {
+        bar.append(width - 1, '=');
+        bar.push_back(step < total ? '>' : '=');
+    }
+    bar.append(kBarWidth - width, '.');
+    bar.push_back(']');
+    return bar;
 }
 
 std::string ProgressBar::format_duration(double seconds) {
@@ -66,14 +70,14 @@ std::string ProgressBar::line(std::size_t step, const MetricLine& metrics, bool 
     const std::size_t digits = std::to_string(total_).size();
     std::string s = fmt::format("{:>{}}/{}", step, digits, total_);
     const double t = elapsed();
-    if (verbose_ == 1) s += " " + format_bar(step, total_);
+    if (verbose_ == 1) s.append(" ").append(format_bar(step, total_));
     if (done) {
-        s += " - " + format_duration(t);
-        if (step > 0) s += " " + format_per_step(t / double(step));
+        s.append(" - ").append(format_duration(t));
+        if (step > 0) s.append(" ").append(format_per_step(t / double(step)));
     } else if (step > 0) {
-        s += " - ETA: " + format_duration(t / double(step) * double(total_ - step));
+        s.append(" - ETA: ").append(format_duration(t / double(step) * double(total_ - step)));
     }
-    return s + format_metrics(metrics);
+    return s.append(format_metrics(metrics));
 }
 
 void ProgressBar::update(std::size_t step, const MetricLine& metrics) {
@@ -84,7 +88,7 @@ void ProgressBar::update(std::size_t step, const MetricLine& metrics) {
     std::string s = line(step, metrics, false);
     // Pad over the previous, possibly longer, line.
     const std::size_t width = s.size();
-    if (width < last_width_) s += std::string(last_width_ - width, ' ');
+    if (width < last_width_) s.append(last_width_ - width, ' ');
     last_width_ = width;
     out_ << '\r' << s << std::flush;
 }
@@ -93,7 +97,7 @@ void ProgressBar::finish(const MetricLine& metrics) {
     if (verbose_ == 0) return;
     std::string s = line(total_, metrics, true);
     if (interactive_ && verbose_ == 1) {
-        if (s.size() < last_width_) s += std::string(last_width_ - s.size(), ' ');
+        if (s.size() < last_width_) s.append(last_width_ - s.size(), ' ');
         out_ << '\r';
     }
     out_ << s << '\n' << std::flush;

@@ -17,7 +17,7 @@ namespace xgrad::nn {
 using MetricLine = std::vector<std::pair<std::string, double>>;
 
 class ProgressBar {
-public:
+  public:
     // verbose: 0 silent, 1 a bar (in place when `interactive`, else the final line only),
     // 2 one line per epoch without the bar.
     ProgressBar(std::ostream& out, std::size_t total_steps, int verbose, bool interactive);
@@ -32,7 +32,7 @@ public:
     static std::string format_duration(double seconds);
     static std::string format_per_step(double seconds_per_step);
 
-private:
+  private:
     std::string line(std::size_t step, const MetricLine& metrics, bool done) const;
     double elapsed() const;
 

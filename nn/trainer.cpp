@@ -41,22 +41,24 @@ const std::vector<double>& History::operator[](const std::string& name) const {
 }
 
 const std::vector<std::string>& Trainer::loss_names() {
-    static const std::vector<std::string> names = {
-        "sparse_categorical_crossentropy", "categorical_crossentropy", "cross_entropy"};
+    static const std::vector<std::string> names = {"sparse_categorical_crossentropy",
+                                                   "categorical_crossentropy", "cross_entropy"};
     return names;
 }
 
-Trainer::Trainer(Sequential& model, std::unique_ptr<optim::Optimizer> optimizer,
-                 std::string loss, std::vector<std::string> metrics)
-    : model_(model), optimizer_(std::move(optimizer)), loss_(std::move(loss)),
+Trainer::Trainer(Sequential& model, std::unique_ptr<optim::Optimizer> optimizer, std::string loss,
+                 std::vector<std::string> metrics)
+    : model_(model),
+      optimizer_(std::move(optimizer)),
+      loss_(std::move(loss)),
       metrics_(std::move(metrics)) {
     if (!optimizer_) throw std::invalid_argument("Trainer: the optimizer is null");
     const auto& names = loss_names();
     if (std::find(names.begin(), names.end(), loss_) == names.end()) {
         std::string valid;
         for (const auto& n : names) valid += (valid.empty() ? "" : ", ") + n;
-        throw std::invalid_argument("Trainer: unknown loss '" + loss_ + "'; valid losses: " +
-                                    valid);
+        throw std::invalid_argument("Trainer: unknown loss '" + loss_ +
+                                    "'; valid losses: " + valid);
     }
     for (const auto& m : metrics_) {
         if (m != "accuracy") {
@@ -87,8 +89,7 @@ Variable Trainer::forward_to_logits(const Variable& inputs) {
     return h;  // the last layer is Activation("softmax"): skip it
 }
 
-Variable Trainer::batch_loss(const Variable& inputs, const IndexTensor& labels,
-                             Variable& output) {
+Variable Trainer::batch_loss(const Variable& inputs, const IndexTensor& labels, Variable& output) {
     if (fuses_softmax()) {
         // Softmax followed by cross-entropy is computed as one stable log-softmax.
         output = forward_to_logits(inputs);
@@ -100,7 +101,8 @@ Variable Trainer::batch_loss(const Variable& inputs, const IndexTensor& labels,
 }
 
 std::size_t count_correct(const Tensor& scores, const IndexTensor& labels) {
-    const std::size_t rows = scores.shape()[0], cols = scores.size() / std::max<std::size_t>(rows, 1);
+    const std::size_t rows = scores.shape()[0],
+                      cols = scores.size() / std::max<std::size_t>(rows, 1);
     std::size_t correct = 0;
     const float* p = scores.data();
     for (std::size_t r = 0; r < rows; ++r, p += cols) {
@@ -118,13 +120,14 @@ History Trainer::fit(std::shared_ptr<const data::Dataset> train, const FitOption
     }
     std::shared_ptr<const data::Dataset> validation = options.validation_data;
     if (!validation && options.validation_split > 0) {
-        auto [t, v] = data::train_validation_split(train, options.validation_split, options.seed);
+        // Seed 0: the last fraction, unshuffled, as Keras' validation_split does.
+        auto [t, v] = data::train_validation_split(train, options.validation_split, 0);
         train = t;
         validation = v;
     }
-    data::DataLoader loader(train, {.batch_size = options.batch_size,
-                                    .shuffle = options.shuffle,
-                                    .seed = options.seed});
+    data::DataLoader loader(
+        train,
+        {.batch_size = options.batch_size, .shuffle = options.shuffle, .seed = options.seed});
     if (!model_.built()) {
         model_.build(train->example_shape());
     }
@@ -228,7 +231,8 @@ Logs Trainer::evaluate(const data::Dataset& dataset, std::size_t batch_size) {
 }
 
 Tensor Trainer::predict(const Tensor& inputs, std::size_t batch_size) {
-    if (inputs.dimension() == 0) throw std::invalid_argument("predict: inputs need a batch dimension");
+    if (inputs.dimension() == 0)
+        throw std::invalid_argument("predict: inputs need a batch dimension");
     NoGradGuard no_grad;
     const bool was_training = model_.is_training();
     model_.eval();

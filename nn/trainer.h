@@ -37,7 +37,7 @@ class Trainer;
 
 // Hooks into fit(). Callbacks ask to stop with trainer.stop_training().
 class Callback {
-public:
+  public:
     virtual ~Callback() = default;
     virtual void on_train_begin(Trainer&) {}
     virtual void on_epoch_begin(Trainer&, std::size_t /*epoch*/) {}
@@ -63,7 +63,7 @@ struct FitOptions {
 };
 
 class Trainer {
-public:
+  public:
     // Loss names: "sparse_categorical_crossentropy" and "categorical_crossentropy" (on
     // probabilities; integer labels), and "cross_entropy" (on logits). Metrics: "accuracy".
     Trainer(Sequential& model, std::unique_ptr<optim::Optimizer> optimizer, std::string loss,
@@ -89,7 +89,7 @@ public:
 
     static const std::vector<std::string>& loss_names();
 
-private:
+  private:
     // The loss of one batch; `output` receives what accuracy is computed from (logits or
     // probabilities: their argmax is the same).
     Variable batch_loss(const Variable& inputs, const IndexTensor& labels, Variable& output);
