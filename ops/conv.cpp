@@ -1,0 +1,234 @@
+#include "ops/conv.h"
+
+#include <algorithm>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include <cblas.h>
+#include <xtensor/xbuilder.hpp>
+
+#include "framework/errors.h"
+#include "framework/record.h"
+
+namespace xgrad {
+
+void check_padding_name(const std::string& op, const std::string& padding) {
+    if (padding != "valid" && padding != "same") {
+        throw std::invalid_argument(op + ": padding must be 'valid' or 'same', got '" + padding +
+                                    "'");
+    }
+}
+
+WindowAxis window_axis(std::size_t in, std::size_t kernel, std::size_t stride, std::size_t dilation,
+                       const std::string& padding) {
+    const std::size_t span = (kernel - 1) * dilation + 1;  // the dilated kernel's extent
+    WindowAxis a;
+    if (padding == "same") {
+        a.out = (in + stride - 1) / stride;
+        const std::size_t needed = a.out == 0 ? 0 : (a.out - 1) * stride + span;
+        a.pad_before = needed > in ? (needed - in) / 2 : 0;
+    } else if (in >= span) {
+        a.out = (in - span) / stride + 1;
+    }
+    return a;
+}
+
+namespace {
+
+// Row-major C = op(A) op(B) + beta C, C (m, n); op(A) (m, k), op(B) (k, n).
+template <class T>
+void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, const T* a,
+          const T* b, T beta, T* c) {
+    if (m == 0 || n == 0) return;
+    if (k == 0) {  // an empty sum; BLAS rejects a leading dimension of 0
+        if (beta == T(0)) std::fill(c, c + m * n, T(0));
+        return;
+    }
+    const auto ta = trans_a ? CblasTrans : CblasNoTrans;
+    const auto tb = trans_b ? CblasTrans : CblasNoTrans;
+    const auto lda = static_cast<blasint>(trans_a ? m : k);
+    const auto ldb = static_cast<blasint>(trans_b ? k : n);
+    const auto M = static_cast<blasint>(m), N = static_cast<blasint>(n);
+    const auto K = static_cast<blasint>(k);
+    if constexpr (std::is_same_v<T, float>) {
+        cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, 1.0f, a, lda, b, ldb, beta, c, N);
+    } else {
+        cblas_dgemm(CblasRowMajor, ta, tb, M, N, K, 1.0, a, lda, b, ldb, beta, c, N);
+    }
+}
+
+// Everything about one convolution's shapes, worked out once from the input and kernel shapes.
+struct ConvGeometry {
+    std::size_t n, h, w, c;  // input
+    std::size_t kh, kw, oc;  // kernel (kh, kw, c, oc)
+    std::size_t oh, ow;      // output spatial size
+    std::size_t sh, sw, dh, dw;
+    std::size_t pt, pl;  // padding at the top and the left
+    // im2col: one row per output pixel (batch * oh * ow), one column per kernel tap and channel.
+    std::size_t rows() const { return n * oh * ow; }
+    std::size_t patch() const { return kh * kw * c; }
+};
+
+template <class S>
+std::string describe(const S& x, const S& k) {
+    return "x " + format_shape(to_shape(x)) + " and kernel " + format_shape(to_shape(k));
+}
+
+template <class S>
+ConvGeometry plan_conv(const S& xs, const S& ks, const Conv2dOptions& o) {
+    check_padding_name("conv2d", o.padding);
+    if (o.strides[0] == 0 || o.strides[1] == 0 || o.dilation[0] == 0 || o.dilation[1] == 0) {
+        throw std::invalid_argument(
+            "conv2d: strides and dilations must be positive, got strides (" +
+            std::to_string(o.strides[0]) + ", " + std::to_string(o.strides[1]) +
+            ") and dilation (" + std::to_string(o.dilation[0]) + ", " +
+            std::to_string(o.dilation[1]) + ")");
+    }
+    if (xs.size() != 4 || ks.size() != 4) {
+        throw ShapeError("conv2d", describe(xs, ks) +
+                                       " do not fit (x must be (batch, height, width, channels) "
+                                       "and kernel (height, width, in_channels, out_channels))");
+    }
+    if (xs[3] != ks[2]) {
+        throw ShapeError("conv2d", describe(xs, ks) + " do not fit (x has " +
+                                       std::to_string(xs[3]) + " channels but the kernel expects " +
+                                       std::to_string(ks[2]) + ")");
+    }
+    if (ks[0] == 0 || ks[1] == 0) {
+        throw ShapeError("conv2d", describe(xs, ks) + " do not fit (the kernel is empty)");
+    }
+    ConvGeometry g{};
+    g.n = xs[0], g.h = xs[1], g.w = xs[2], g.c = xs[3];
+    g.kh = ks[0], g.kw = ks[1], g.oc = ks[3];
+    g.sh = o.strides[0], g.sw = o.strides[1], g.dh = o.dilation[0], g.dw = o.dilation[1];
+    const WindowAxis ah = window_axis(g.h, g.kh, g.sh, g.dh, o.padding);
+    const WindowAxis aw = window_axis(g.w, g.kw, g.sw, g.dw, o.padding);
+    if (o.padding == "valid" && (ah.out == 0 || aw.out == 0)) {
+        throw ShapeError("conv2d", describe(xs, ks) +
+                                       " do not fit (the dilated kernel is larger than the "
+                                       "input with 'valid' padding)");
+    }
+    g.oh = ah.out, g.ow = aw.out, g.pt = ah.pad_before, g.pl = aw.pad_before;
+    return g;
+}
+
+// Calls f(row, input offset or -1) for every (kernel tap, output pixel) pair, a whole run of
+// channels at a time: f(col_offset_in_row, x_offset) copies or accumulates g.c values.
+template <class F>
+void for_each_tap(const ConvGeometry& g, F&& f) {
+    const long H = static_cast<long>(g.h), W = static_cast<long>(g.w);
+    std::size_t row = 0;
+    for (std::size_t b = 0; b < g.n; ++b) {
+        for (std::size_t oy = 0; oy < g.oh; ++oy) {
+            for (std::size_t ox = 0; ox < g.ow; ++ox, ++row) {
+                std::size_t col = row * g.patch();
+                for (std::size_t ky = 0; ky < g.kh; ++ky) {
+                    const long iy =
+                        static_cast<long>(oy * g.sh + ky * g.dh) - static_cast<long>(g.pt);
+                    for (std::size_t kx = 0; kx < g.kw; ++kx, col += g.c) {
+                        const long ix =
+                            static_cast<long>(ox * g.sw + kx * g.dw) - static_cast<long>(g.pl);
+                        if (iy < 0 || iy >= H || ix < 0 || ix >= W) {
+                            f(col, -1L);
+                        } else {
+                            f(col,
+                              ((static_cast<long>(b) * H + iy) * W + ix) * static_cast<long>(g.c));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+// cols (rows, patch): each row is the receptive field of one output pixel, zeros for padding.
+template <class T>
+void im2col(const ConvGeometry& g, const T* x, T* cols) {
+    const std::size_t c = g.c;
+    for_each_tap(g, [&](std::size_t col, long off) {
+        if (off < 0) {
+            std::fill_n(cols + col, c, T(0));
+        } else {
+            std::copy_n(x + off, c, cols + col);
+        }
+    });
+}
+
+// The adjoint of im2col: dx += every row's entries at the input positions they came from.
+template <class T>
+void col2im(const ConvGeometry& g, const T* cols, T* dx) {
+    const std::size_t c = g.c;
+    for_each_tap(g, [&](std::size_t col, long off) {
+        if (off < 0) return;
+        T* d = dx + off;
+        const T* s = cols + col;
+        for (std::size_t i = 0; i < c; ++i) d[i] += s[i];
+    });
+}
+
+}  // namespace
+
+template <class T>
+VariableOf<T> conv2d(const VariableOf<T>& x, const VariableOf<T>& kernel, const VariableOf<T>& bias,
+                     const Conv2dOptions& options) {
+    const TensorOf<T>& xv = x.value();
+    const TensorOf<T>& kv = kernel.value();
+    const ConvGeometry g = plan_conv(to_shape(xv.shape()), to_shape(kv.shape()), options);
+    if (bias.defined() && (bias.value().dimension() != 1 || bias.value().shape()[0] != g.oc)) {
+        throw ShapeError("conv2d", describe(to_shape(xv.shape()), to_shape(kv.shape())) +
+                                       " do not fit bias " + format_shape_of(bias.value()) +
+                                       " (it must have shape (" + std::to_string(g.oc) + ",))");
+    }
+    // Uninitialised on purpose: im2col writes every entry.
+    std::shared_ptr<T[]> cols(new T[g.rows() * g.patch()]);
+    im2col(g, xv.data(), cols.get());
+    TensorOf<T> y = TensorOf<T>::from_shape({g.n, g.oh, g.ow, g.oc});
+    if (bias.defined()) {  // each row starts as the bias; gemm adds the product in one pass
+        const T* b = bias.value().data();
+        for (std::size_t r = 0; r < g.rows(); ++r) std::copy_n(b, g.oc, y.data() + r * g.oc);
+    }
+    gemm<T>(false, false, g.rows(), g.oc, g.patch(), cols.get(), kv.data(),
+            bias.defined() ? T(1) : T(0), y.data());
+
+    // The columns are kept for the kernel gradient only when it is needed.
+    if (!kernel.requires_grad()) cols.reset();
+    auto backward = [g, cols](const BackwardContext<T>& c) {
+        const T* gr = c.grad.data();
+        Grads<T> grads(c.node.inputs.size());
+        if (c.needs(0)) {  // dcols = g K^T, then scattered back onto the input
+            std::unique_ptr<T[]> dcols(new T[g.rows() * g.patch()]);
+            gemm<T>(false, true, g.rows(), g.patch(), g.oc, gr, c.input(1).data(), T(0),
+                    dcols.get());
+            TensorOf<T> dx = xt::zeros<T>(c.input(0).shape());
+            col2im(g, dcols.get(), dx.data());
+            grads[0] = std::move(dx);
+        }
+        if (c.needs(1)) {  // dK = cols^T g
+            TensorOf<T> dk = TensorOf<T>::from_shape(c.input(1).shape());
+            gemm<T>(true, false, g.patch(), g.oc, g.rows(), cols.get(), gr, T(0), dk.data());
+            grads[1] = std::move(dk);
+        }
+        if (grads.size() == 3 && c.needs(2)) {  // db = column sums of g
+            TensorOf<T> db = xt::zeros<T>({g.oc});
+            T* d = db.data();
+            for (std::size_t r = 0; r < g.rows(); ++r) {
+                const T* row = gr + r * g.oc;
+                for (std::size_t j = 0; j < g.oc; ++j) d[j] += row[j];
+            }
+            grads[2] = std::move(db);
+        }
+        return grads;
+    };
+    if (bias.defined()) return record<T>("conv2d", std::move(y), {x, kernel, bias}, backward);
+    return record<T>("conv2d", std::move(y), {x, kernel}, backward);
+}
+
+#define XGRAD_INSTANTIATE_CONV(T)                                             \
+    template VariableOf<T> conv2d(const VariableOf<T>&, const VariableOf<T>&, \
+                                  const VariableOf<T>&, const Conv2dOptions&);
+XGRAD_FOR_EACH_DTYPE(XGRAD_INSTANTIATE_CONV)
+
+}  // namespace xgrad

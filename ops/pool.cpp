@@ -1,0 +1,161 @@
+#include "ops/pool.h"
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <xtensor/xbuilder.hpp>
+
+#include "framework/errors.h"
+#include "framework/record.h"
+
+namespace xgrad {
+
+namespace {
+
+struct PoolGeometry {
+    std::size_t n, h, w, c;
+    std::size_t ph, pw, sh, sw;
+    std::size_t oh, ow, pt, pl;
+};
+
+template <class S>
+PoolGeometry plan_pool(const char* op, const S& xs, Size2 pool, Size2 strides,
+                       const std::string& padding) {
+    check_padding_name(op, padding);
+    const std::string args = "pool size (" + std::to_string(pool[0]) + ", " +
+                             std::to_string(pool[1]) + ") and strides (" +
+                             std::to_string(strides[0]) + ", " + std::to_string(strides[1]) + ")";
+    if (pool[0] == 0 || pool[1] == 0 || strides[0] == 0 || strides[1] == 0) {
+        throw std::invalid_argument(std::string(op) + ": " + args + " must be positive");
+    }
+    if (xs.size() != 4) {
+        throw ShapeError(op, "expected x of shape (batch, height, width, channels), got " +
+                                 format_shape(to_shape(xs)));
+    }
+    PoolGeometry g{};
+    g.n = xs[0], g.h = xs[1], g.w = xs[2], g.c = xs[3];
+    g.ph = pool[0], g.pw = pool[1], g.sh = strides[0], g.sw = strides[1];
+    const WindowAxis ah = window_axis(g.h, g.ph, g.sh, 1, padding);
+    const WindowAxis aw = window_axis(g.w, g.pw, g.sw, 1, padding);
+    if (padding == "valid" && (ah.out == 0 || aw.out == 0)) {
+        throw ShapeError(op, "x " + format_shape(to_shape(xs)) + " is smaller than the " + args +
+                                 " window with 'valid' padding");
+    }
+    g.oh = ah.out, g.ow = aw.out, g.pt = ah.pad_before, g.pl = aw.pad_before;
+    return g;
+}
+
+// Calls f(output pixel offset, input pixel offset) for every in-bounds window position, and
+// begin(output pixel offset) / end(output pixel offset, count) around each window. Offsets
+// are in elements and point at the first of the pixel's c channels.
+template <class Begin, class Each, class End>
+void for_each_window(const PoolGeometry& g, Begin&& begin, Each&& each, End&& end) {
+    const long H = static_cast<long>(g.h), W = static_cast<long>(g.w);
+    std::size_t out = 0;
+    for (std::size_t b = 0; b < g.n; ++b) {
+        for (std::size_t oy = 0; oy < g.oh; ++oy) {
+            for (std::size_t ox = 0; ox < g.ow; ++ox, out += g.c) {
+                begin(out);
+                std::size_t count = 0;
+                for (std::size_t ky = 0; ky < g.ph; ++ky) {
+                    const long iy = static_cast<long>(oy * g.sh + ky) - static_cast<long>(g.pt);
+                    if (iy < 0 || iy >= H) continue;
+                    for (std::size_t kx = 0; kx < g.pw; ++kx) {
+                        const long ix = static_cast<long>(ox * g.sw + kx) - static_cast<long>(g.pl);
+                        if (ix < 0 || ix >= W) continue;
+                        each(out,
+                             static_cast<std::size_t>((static_cast<long>(b) * H + iy) * W + ix) *
+                                 g.c);
+                        ++count;
+                    }
+                }
+                end(out, count);
+            }
+        }
+    }
+}
+
+}  // namespace
+
+template <class T>
+VariableOf<T> max_pool2d(const VariableOf<T>& x, Size2 pool_size, Size2 strides,
+                         const std::string& padding) {
+    const TensorOf<T>& xv = x.value();
+    const PoolGeometry g = plan_pool("max_pool2d", xv.shape(), pool_size, strides, padding);
+    TensorOf<T> y = TensorOf<T>::from_shape({g.n, g.oh, g.ow, g.c});
+    // For each output element, the flat index of the input element that won its window.
+    auto arg = std::make_shared<std::vector<std::size_t>>(y.size());
+    const T* src = xv.data();
+    T* dst = y.data();
+    std::size_t* a = arg->data();
+    const std::size_t c = g.c;
+    bool first = true;  // the window's first element is the running max (padding never wins)
+    for_each_window(
+        g, [&](std::size_t) { first = true; },
+        [&](std::size_t o, std::size_t i) {
+            for (std::size_t k = 0; k < c; ++k) {
+                if (first || src[i + k] > dst[o + k]) {
+                    dst[o + k] = src[i + k];
+                    a[o + k] = i + k;
+                }
+            }
+            first = false;
+        },
+        [](std::size_t, std::size_t) {});
+    return record<T>("max_pool2d", std::move(y), {x}, [arg](const BackwardContext<T>& ctx) {
+        TensorOf<T> dx = xt::zeros<T>(ctx.input(0).shape());
+        const T* gr = ctx.grad.data();
+        T* d = dx.data();
+        const std::size_t* a = arg->data();
+        for (std::size_t i = 0; i < arg->size(); ++i) d[a[i]] += gr[i];
+        return Grads<T>{std::move(dx)};
+    });
+}
+
+template <class T>
+VariableOf<T> avg_pool2d(const VariableOf<T>& x, Size2 pool_size, Size2 strides,
+                         const std::string& padding) {
+    const TensorOf<T>& xv = x.value();
+    const PoolGeometry g = plan_pool("avg_pool2d", xv.shape(), pool_size, strides, padding);
+    TensorOf<T> y = TensorOf<T>::from_shape({g.n, g.oh, g.ow, g.c});
+    const T* src = xv.data();
+    T* dst = y.data();
+    const std::size_t c = g.c;
+    for_each_window(
+        g, [&](std::size_t o) { std::fill_n(dst + o, c, T(0)); },
+        [&](std::size_t o, std::size_t i) {
+            for (std::size_t k = 0; k < c; ++k) dst[o + k] += src[i + k];
+        },
+        [&](std::size_t o, std::size_t count) {
+            const T inv = T(1) / static_cast<T>(count);
+            for (std::size_t k = 0; k < c; ++k) dst[o + k] *= inv;
+        });
+    return record<T>("avg_pool2d", std::move(y), {x}, [g](const BackwardContext<T>& ctx) {
+        TensorOf<T> dx = xt::zeros<T>(ctx.input(0).shape());
+        const T* gr = ctx.grad.data();
+        T* d = dx.data();
+        const std::size_t c = g.c;
+        // Each window's gradient, divided by its element count, goes to every element in it.
+        std::vector<std::size_t> taps;
+        for_each_window(
+            g, [&](std::size_t) { taps.clear(); },
+            [&](std::size_t, std::size_t i) { taps.push_back(i); },
+            [&](std::size_t o, std::size_t count) {
+                const T inv = T(1) / static_cast<T>(count);
+                for (std::size_t i : taps) {
+                    for (std::size_t k = 0; k < c; ++k) d[i + k] += gr[o + k] * inv;
+                }
+            });
+        return Grads<T>{std::move(dx)};
+    });
+}
+
+#define XGRAD_INSTANTIATE_POOL(T)                                                              \
+    template VariableOf<T> max_pool2d(const VariableOf<T>&, Size2, Size2, const std::string&); \
+    template VariableOf<T> avg_pool2d(const VariableOf<T>&, Size2, Size2, const std::string&);
+XGRAD_FOR_EACH_DTYPE(XGRAD_INSTANTIATE_POOL)
+
+}  // namespace xgrad
