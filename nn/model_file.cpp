@@ -6,9 +6,14 @@
 #include <nlohmann/json.hpp>
 
 #include "nn/activation_layer.h"
+#include "nn/batch_normalization.h"
+#include "nn/conv2d.h"
 #include "nn/dense.h"
 #include "nn/dropout_layer.h"
 #include "nn/flatten.h"
+#include "nn/global_average_pooling.h"
+#include "nn/pooling.h"
+#include "nn/reshape_layer.h"
 
 namespace xgrad::nn {
 
@@ -49,7 +54,29 @@ json layer_record(const Module& layer) {
         config["activation"] = a->activation();
     } else if (const auto* r = dynamic_cast<const Dropout*>(&layer); r && type == "Dropout") {
         config["rate"] = r->rate();
-    } else if (!(dynamic_cast<const Flatten*>(&layer) && type == "Flatten")) {
+    } else if (const auto* cv = dynamic_cast<const Conv2D*>(&layer); cv && type == "Conv2D") {
+        config["filters"] = cv->filters();
+        config["kernel_size"] = cv->kernel_size();
+        config["strides"] = cv->strides();
+        config["padding"] = cv->padding();
+        config["dilation_rate"] = cv->dilation_rate();
+        config["activation"] = cv->activation();
+        config["use_bias"] = cv->use_bias();
+        config["kernel_initializer"] = cv->kernel_initializer();
+    } else if (const auto* p = dynamic_cast<const Pooling2D*>(&layer);
+               p && (type == "MaxPooling2D" || type == "AveragePooling2D")) {
+        config["pool_size"] = p->pool_size();
+        config["strides"] = p->strides();
+        config["padding"] = p->padding();
+    } else if (const auto* bn = dynamic_cast<const BatchNormalization*>(&layer);
+               bn && type == "BatchNormalization") {
+        config["momentum"] = bn->momentum();
+        config["epsilon"] = bn->epsilon();
+    } else if (const auto* rs = dynamic_cast<const Reshape*>(&layer); rs && type == "Reshape") {
+        config["target_shape"] = rs->target_shape();
+    } else if (!(dynamic_cast<const Flatten*>(&layer) && type == "Flatten") &&
+               !(dynamic_cast<const GlobalAveragePooling2D*>(&layer) &&
+                 type == "GlobalAveragePooling2D")) {
         throw std::invalid_argument("save_model: layer '" + layer.name() + "' has type '" + type +
                                     "', which a model file cannot describe; save the weights "
                                     "with save_weights() instead");
@@ -113,6 +140,15 @@ Shape as_shape(const json& obj, const std::string& key, const std::string& where
     return shape;
 }
 
+// (height, width) pairs of the convolutional layers.
+Size2 as_pair(const json& obj, const std::string& key, const std::string& where) {
+    const Shape s = as_shape(obj, key, where);
+    if (s.size() != 2) {
+        throw std::invalid_argument(where + " '" + key + "' is not a list of two integers");
+    }
+    return {s[0], s[1]};
+}
+
 std::shared_ptr<Module> layer_from_record(const json& record, int depth);
 
 Sequential sequential_from_config(const json& config, int depth) {
@@ -153,9 +189,33 @@ std::shared_ptr<Module> layer_from_record(const json& record, int depth) {
         layer = std::make_shared<Activation>(as_string(config, "activation", where));
     } else if (type == "Dropout") {
         layer = std::make_shared<Dropout>(as_number(config, "rate", where));
+    } else if (type == "Conv2D") {
+        layer = std::make_shared<Conv2D>(
+            as_count(config, "filters", where), as_pair(config, "kernel_size", where),
+            as_pair(config, "strides", where), as_string(config, "padding", where),
+            as_string(config, "activation", where), as_bool(config, "use_bias", where),
+            as_string(config, "kernel_initializer", where),
+            as_pair(config, "dilation_rate", where));
+    } else if (type == "MaxPooling2D") {
+        layer = std::make_shared<MaxPooling2D>(as_pair(config, "pool_size", where),
+                                               as_pair(config, "strides", where),
+                                               as_string(config, "padding", where));
+    } else if (type == "AveragePooling2D") {
+        layer = std::make_shared<AveragePooling2D>(as_pair(config, "pool_size", where),
+                                                   as_pair(config, "strides", where),
+                                                   as_string(config, "padding", where));
+    } else if (type == "BatchNormalization") {
+        layer = std::make_shared<BatchNormalization>(as_number(config, "momentum", where),
+                                                     as_number(config, "epsilon", where));
+    } else if (type == "Reshape") {
+        layer = std::make_shared<Reshape>(as_shape(config, "target_shape", where));
+    } else if (type == "GlobalAveragePooling2D") {
+        layer = std::make_shared<GlobalAveragePooling2D>();
     } else {
         throw std::invalid_argument(where + " has the unknown type '" + type +
-                                    "' (known: Sequential, Dense, Flatten, Activation, Dropout)");
+                                    "' (known: Sequential, Dense, Flatten, Activation, Dropout, "
+                                    "Conv2D, MaxPooling2D, AveragePooling2D, "
+                                    "BatchNormalization, Reshape, GlobalAveragePooling2D)");
     }
     layer->set_name(name);
     if (config.contains("input_shape"))

@@ -1,0 +1,83 @@
+#include "nn/conv2d.h"
+
+#include <stdexcept>
+
+#include <xtensor/xbuilder.hpp>
+
+#include "framework/errors.h"
+#include "nn/initializers.h"
+#include "ops/activation.h"
+
+namespace xgrad::nn {
+
+Conv2D::Conv2D(std::size_t filters, Size2 kernel_size, Size2 strides, std::string padding,
+               std::string activation, bool use_bias, std::string kernel_initializer,
+               Size2 dilation_rate)
+    : filters_(filters),
+      kernel_size_(kernel_size),
+      strides_(strides),
+      padding_(std::move(padding)),
+      activation_(activation.empty() || activation == "none" ? "linear" : std::move(activation)),
+      use_bias_(use_bias),
+      kernel_initializer_(std::move(kernel_initializer)),
+      dilation_(dilation_rate) {
+    if (filters_ == 0) throw std::invalid_argument("Conv2D: filters must be positive, got 0");
+    for (const auto& [what, v] :
+         {std::pair{"kernel_size", kernel_size_}, std::pair{"strides", strides_},
+          std::pair{"dilation_rate", dilation_}}) {
+        if (v[0] == 0 || v[1] == 0) {
+            throw std::invalid_argument(std::string("Conv2D: ") + what +
+                                        " must be positive, got (" + std::to_string(v[0]) + ", " +
+                                        std::to_string(v[1]) + ")");
+        }
+    }
+    check_padding_name("Conv2D", padding_);
+    check_activation_name(activation_);
+    check_initializer_name(kernel_initializer_);
+}
+
+void Conv2D::check_rank(const Shape& input_shape) const {
+    if (input_shape.size() != 3) {
+        throw ShapeError(name(), "expected input of shape (None, height, width, channels), got " +
+                                     format_batch_shape(input_shape) +
+                                     "; a (None, 28, 28) batch needs Reshape({28, 28, 1}) first");
+    }
+}
+
+Shape Conv2D::output_shape(const Shape& input_shape) const {
+    check_rank(input_shape);
+    const WindowAxis h =
+        window_axis(input_shape[0], kernel_size_[0], strides_[0], dilation_[0], padding_);
+    const WindowAxis w =
+        window_axis(input_shape[1], kernel_size_[1], strides_[1], dilation_[1], padding_);
+    if (h.out == 0 || w.out == 0) {
+        throw ShapeError(
+            name(), "input " + format_batch_shape(input_shape) + " is smaller than the kernel (" +
+                        std::to_string(kernel_size_[0]) + ", " + std::to_string(kernel_size_[1]) +
+                        ") with '" + padding_ + "' padding");
+    }
+    return {h.out, w.out, filters_};
+}
+
+void Conv2D::build(const Shape& input_shape) {
+    if (!needs_build(input_shape)) return;
+    output_shape(input_shape);  // checks rank and size
+    const std::size_t in = input_shape[2];
+    if (in == 0) throw ShapeError(name(), "expected at least one input channel, got 0");
+    const std::size_t taps = kernel_size_[0] * kernel_size_[1];
+    kernel_ = register_parameter(
+        "kernel", initialize(kernel_initializer_, {kernel_size_[0], kernel_size_[1], in, filters_},
+                             taps * in, taps * filters_));
+    if (use_bias_) bias_ = register_parameter("bias", xt::zeros<float>({filters_}));
+    Module::build(input_shape);
+}
+
+Variable Conv2D::forward(const Variable& x) {
+    const Shape shape = x.shape();
+    if (!built()) build(Shape(shape.begin() + (shape.empty() ? 0 : 1), shape.end()));
+    check_input_shape(shape);
+    const Variable y = conv2d(x, kernel_, bias_, {strides_, padding_, dilation_});
+    return activation_ == "linear" ? y : activate(activation_, y);
+}
+
+}  // namespace xgrad::nn

@@ -1,0 +1,18 @@
+// GlobalAveragePooling2D: (None, height, width, channels) -> (None, channels), the mean over
+// height and width, Keras' layer of that name.
+#pragma once
+
+#include "nn/module.h"
+
+namespace xgrad::nn {
+
+class GlobalAveragePooling2D : public Module {
+  public:
+    GlobalAveragePooling2D() = default;
+
+    Variable forward(const Variable& x) override;
+    Shape output_shape(const Shape& input_shape) const override;
+    std::string type_name() const override { return "GlobalAveragePooling2D"; }
+};
+
+}  // namespace xgrad::nn
