@@ -1,0 +1,113 @@
+#include <doctest/doctest.h>
+
+#include "framework/errors.h"
+#include "framework/testing.h"
+#include "xgrad.h"
+
+using namespace xgrad;
+
+namespace {
+using V = std::vector<Variable64>;
+
+// Deterministic, distinct-enough values: no ties, no symmetry hiding a transposed index.
+Tensor64 ramp(const Shape& shape, double scale = 0.1) {
+    Tensor64 t = Tensor64::from_shape(shape);
+    for (std::size_t i = 0; i < t.size(); ++i) t.data()[i] = scale * double((i * 7) % 13) - 0.55;
+    return t;
+}
+
+// Direct definition of a channels-last convolution, one output element at a time.
+Tensor64 naive_conv(const Tensor64& x, const Tensor64& k, const Conv2dOptions& o) {
+    const std::size_t n = x.shape()[0], h = x.shape()[1], w = x.shape()[2], c = x.shape()[3];
+    const std::size_t kh = k.shape()[0], kw = k.shape()[1], oc = k.shape()[3];
+    const WindowAxis ah = window_axis(h, kh, o.strides[0], o.dilation[0], o.padding);
+    const WindowAxis aw = window_axis(w, kw, o.strides[1], o.dilation[1], o.padding);
+    Tensor64 y = xt::zeros<double>({n, ah.out, aw.out, oc});
+    for (std::size_t b = 0; b < n; ++b)
+        for (std::size_t i = 0; i < ah.out; ++i)
+            for (std::size_t j = 0; j < aw.out; ++j)
+                for (std::size_t f = 0; f < oc; ++f)
+                    for (std::size_t u = 0; u < kh; ++u)
+                        for (std::size_t v = 0; v < kw; ++v) {
+                            const long yy =
+                                long(i * o.strides[0] + u * o.dilation[0]) - long(ah.pad_before);
+                            const long xx =
+                                long(j * o.strides[1] + v * o.dilation[1]) - long(aw.pad_before);
+                            if (yy < 0 || xx < 0 || yy >= long(h) || xx >= long(w)) continue;
+                            for (std::size_t ch = 0; ch < c; ++ch)
+                                y(b, i, j, f) +=
+                                    x(b, std::size_t(yy), std::size_t(xx), ch) * k(u, v, ch, f);
+                        }
+    return y;
+}
+
+const std::vector<Conv2dOptions> option_sets = {
+    {{1, 1}, "valid", {1, 1}}, {{2, 2}, "valid", {1, 1}}, {{1, 1}, "same", {1, 1}},
+    {{2, 1}, "same", {1, 1}},  {{1, 1}, "valid", {2, 2}}, {{2, 2}, "same", {2, 1}},
+};
+}  // namespace
+
+TEST_CASE("conv2d: hand-computed 3x3 input, 2x2 kernel") {
+    // x = [[1 2 3] [4 5 6] [7 8 9]], kernel [[1 0] [0 -1]]: y = x[i][j] - x[i+1][j+1] = -4.
+    Tensor x = xt::reshape_view(Tensor{1, 2, 3, 4, 5, 6, 7, 8, 9}, {1, 3, 3, 1});
+    Tensor k = xt::reshape_view(Tensor{1, 0, 0, -1}, {2, 2, 1, 1});
+    Variable y = conv2d(Variable(x), Variable(k), Variable(Tensor{0.5f}));
+    CHECK(y.shape() == Shape{1, 2, 2, 1});
+    XGRAD_CHECK_TENSOR_CLOSE(
+        y.value(), Tensor(xt::reshape_view(Tensor{-3.5f, -3.5f, -3.5f, -3.5f}, {1, 2, 2, 1})));
+    // 'same' keeps 3x3; TensorFlow pads the extra row/column at the bottom/right.
+    Variable s = conv2d(Variable(x), Variable(k), Variable(), {{1, 1}, "same", {1, 1}});
+    XGRAD_CHECK_TENSOR_CLOSE(
+        s.value(), Tensor(xt::reshape_view(Tensor{-4, -4, 3, -4, -4, 6, 7, 8, 9}, {1, 3, 3, 1})));
+}
+
+TEST_CASE("conv2d: forward matches the direct definition for strides, padding, dilation") {
+    const Tensor64 x = ramp({2, 7, 6, 3});
+    const Tensor64 k = ramp({3, 2, 3, 4}, 0.07);
+    for (const auto& o : option_sets) {
+        CAPTURE(o.padding);
+        CAPTURE(o.strides[0]);
+        CAPTURE(o.dilation[0]);
+        XGRAD_CHECK_TENSOR_CLOSE(conv2d(Variable64(x), Variable64(k), Variable64(), o).value(),
+                                 naive_conv(x, k, o), 1e-10, 1e-12);
+    }
+}
+
+TEST_CASE("conv2d: output sizes follow Keras") {
+    Variable x(Tensor(xt::zeros<float>({1, 28, 28, 1})));
+    Variable k(Tensor(xt::zeros<float>({3, 3, 1, 32})));
+    CHECK(conv2d(x, k).shape() == Shape{1, 26, 26, 32});
+    CHECK(conv2d(x, k, Variable(), {{2, 2}, "same", {1, 1}}).shape() == Shape{1, 14, 14, 32});
+    CHECK(conv2d(x, k, Variable(), {{2, 2}, "valid", {1, 1}}).shape() == Shape{1, 13, 13, 32});
+    CHECK(conv2d(x, k, Variable(), {{1, 1}, "valid", {2, 2}}).shape() == Shape{1, 24, 24, 32});
+}
+
+TEST_CASE("conv2d: float64 gradcheck over strides, paddings and dilations") {
+    const Tensor64 x = ramp({2, 5, 6, 2});
+    const Tensor64 k = ramp({2, 3, 2, 3}, 0.05);
+    const Tensor64 b = {0.1, -0.2, 0.3};
+    for (const auto& o : option_sets) {
+        CAPTURE(o.padding);
+        CAPTURE(o.strides[0]);
+        CAPTURE(o.dilation[0]);
+        XGRAD_CHECK_GRADCHECK([&](const V& v) { return conv2d(v[0], v[1], v[2], o); }, {x, k, b});
+        XGRAD_CHECK_GRADCHECK([&](const V& v) { return conv2d(v[0], v[1], Variable64(), o); },
+                              {x, k});
+    }
+}
+
+TEST_CASE("conv2d: errors name the op and the shapes") {
+    Variable x(Tensor(xt::zeros<float>({2, 5, 5, 3})));
+    Variable k(Tensor(xt::zeros<float>({3, 3, 2, 4})));
+    CHECK_THROWS_WITH_AS(conv2d(x, k),
+                         doctest::Contains("conv2d: x (2, 5, 5, 3) and kernel (3, 3, 2, 4)"),
+                         ShapeError);
+    CHECK_THROWS_AS(conv2d(Variable(Tensor(xt::zeros<float>({5, 5, 3}))), k), ShapeError);
+    Variable big(Tensor(xt::zeros<float>({7, 7, 3, 4})));
+    CHECK_THROWS_WITH_AS(conv2d(x, big), doctest::Contains("larger than the input"), ShapeError);
+    Variable k3(Tensor(xt::zeros<float>({3, 3, 3, 4})));
+    CHECK_THROWS_WITH_AS(conv2d(x, k3, Variable(Tensor(xt::zeros<float>({3})))),
+                         doctest::Contains("bias (3,)"), ShapeError);
+    CHECK_THROWS_AS(conv2d(x, k3, Variable(), {{1, 1}, "full", {1, 1}}), std::invalid_argument);
+    CHECK_THROWS_AS(conv2d(x, k3, Variable(), {{0, 1}, "valid", {1, 1}}), std::invalid_argument);
+}
