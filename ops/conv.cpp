@@ -6,11 +6,13 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <cblas.h>
 #include <xtensor/xbuilder.hpp>
 
 #include "framework/errors.h"
+#include "framework/grad_mode.h"
 #include "framework/record.h"
 
 namespace xgrad {
@@ -115,27 +117,31 @@ ConvGeometry plan_conv(const S& xs, const S& ks, const Conv2dOptions& o) {
     return g;
 }
 
-// Calls f(row, input offset or -1) for every (kernel tap, output pixel) pair, a whole run of
-// channels at a time: f(col_offset_in_row, x_offset) copies or accumulates g.c values.
+// Walks the im2col matrix: calls f(col, x offset, length) for every run of `length` values of
+// a row that come from consecutive input elements (x offset -1: zeros from the padding). With
+// no horizontal dilation a kernel row inside the input is one run of kw * c values.
 template <class F>
-void for_each_tap(const ConvGeometry& g, F&& f) {
+void for_each_run(const ConvGeometry& g, F&& f) {
     const long H = static_cast<long>(g.h), W = static_cast<long>(g.w);
+    const long C = static_cast<long>(g.c), KW = static_cast<long>(g.kw);
     std::size_t row = 0;
     for (std::size_t b = 0; b < g.n; ++b) {
         for (std::size_t oy = 0; oy < g.oh; ++oy) {
             for (std::size_t ox = 0; ox < g.ow; ++ox, ++row) {
                 std::size_t col = row * g.patch();
-                for (std::size_t ky = 0; ky < g.kh; ++ky) {
+                const long x0 = static_cast<long>(ox * g.sw) - static_cast<long>(g.pl);
+                for (std::size_t ky = 0; ky < g.kh; ++ky, col += g.kw * g.c) {
                     const long iy =
                         static_cast<long>(oy * g.sh + ky * g.dh) - static_cast<long>(g.pt);
-                    for (std::size_t kx = 0; kx < g.kw; ++kx, col += g.c) {
-                        const long ix =
-                            static_cast<long>(ox * g.sw + kx * g.dw) - static_cast<long>(g.pl);
-                        if (iy < 0 || iy >= H || ix < 0 || ix >= W) {
-                            f(col, -1L);
-                        } else {
-                            f(col,
-                              ((static_cast<long>(b) * H + iy) * W + ix) * static_cast<long>(g.c));
+                    const long base = (static_cast<long>(b) * H + iy) * W;
+                    if (iy < 0 || iy >= H) {
+                        f(col, -1L, g.kw * g.c);
+                    } else if (g.dw == 1 && x0 >= 0 && x0 + KW <= W) {
+                        f(col, (base + x0) * C, g.kw * g.c);
+                    } else {
+                        for (std::size_t kx = 0; kx < g.kw; ++kx) {
+                            const long ix = x0 + static_cast<long>(kx * g.dw);
+                            f(col + kx * g.c, ix < 0 || ix >= W ? -1L : (base + ix) * C, g.c);
                         }
                     }
                 }
@@ -147,12 +153,13 @@ void for_each_tap(const ConvGeometry& g, F&& f) {
 // cols (rows, patch): each row is the receptive field of one output pixel, zeros for padding.
 template <class T>
 void im2col(const ConvGeometry& g, const T* x, T* cols) {
-    const std::size_t c = g.c;
-    for_each_tap(g, [&](std::size_t col, long off) {
+    for_each_run(g, [&](std::size_t col, long off, std::size_t len) {
+        T* d = cols + col;
         if (off < 0) {
-            std::fill_n(cols + col, c, T(0));
+            for (std::size_t i = 0; i < len; ++i) d[i] = T(0);
         } else {
-            std::copy_n(x + off, c, cols + col);
+            const T* s = x + off;
+            for (std::size_t i = 0; i < len; ++i) d[i] = s[i];
         }
     });
 }
@@ -160,12 +167,11 @@ void im2col(const ConvGeometry& g, const T* x, T* cols) {
 // The adjoint of im2col: dx += every row's entries at the input positions they came from.
 template <class T>
 void col2im(const ConvGeometry& g, const T* cols, T* dx) {
-    const std::size_t c = g.c;
-    for_each_tap(g, [&](std::size_t col, long off) {
+    for_each_run(g, [&](std::size_t col, long off, std::size_t len) {
         if (off < 0) return;
         T* d = dx + off;
         const T* s = cols + col;
-        for (std::size_t i = 0; i < c; ++i) d[i] += s[i];
+        for (std::size_t i = 0; i < len; ++i) d[i] += s[i];
     });
 }
 
@@ -182,28 +188,39 @@ VariableOf<T> conv2d(const VariableOf<T>& x, const VariableOf<T>& kernel, const 
                                        " do not fit bias " + format_shape_of(bias.value()) +
                                        " (it must have shape (" + std::to_string(g.oc) + ",))");
     }
-    // Uninitialised on purpose: im2col writes every entry.
-    std::shared_ptr<T[]> cols(new T[g.rows() * g.patch()]);
-    im2col(g, xv.data(), cols.get());
+    // The columns outlive the forward pass only when the kernel gradient needs them; otherwise
+    // (inference, a frozen kernel) a scratch buffer reused across calls holds them.
+    const bool keep = is_grad_enabled() && kernel.requires_grad();
+    thread_local std::vector<T> scratch;
+    std::shared_ptr<T[]> cols;
+    T* colp = nullptr;
+    if (keep) {
+        cols.reset(new T[g.rows() * g.patch()]);  // uninitialised: im2col writes every entry
+        colp = cols.get();
+    } else {
+        scratch.resize(g.rows() * g.patch());
+        colp = scratch.data();
+    }
+    im2col(g, xv.data(), colp);
     TensorOf<T> y = TensorOf<T>::from_shape({g.n, g.oh, g.ow, g.oc});
     if (bias.defined()) {  // each row starts as the bias; gemm adds the product in one pass
         const T* b = bias.value().data();
         for (std::size_t r = 0; r < g.rows(); ++r) std::copy_n(b, g.oc, y.data() + r * g.oc);
     }
-    gemm<T>(false, false, g.rows(), g.oc, g.patch(), cols.get(), kv.data(),
-            bias.defined() ? T(1) : T(0), y.data());
+    gemm<T>(false, false, g.rows(), g.oc, g.patch(), colp, kv.data(), bias.defined() ? T(1) : T(0),
+            y.data());
 
-    // The columns are kept for the kernel gradient only when it is needed.
-    if (!kernel.requires_grad()) cols.reset();
     auto backward = [g, cols](const BackwardContext<T>& c) {
         const T* gr = c.grad.data();
         Grads<T> grads(c.node.inputs.size());
         if (c.needs(0)) {  // dcols = g K^T, then scattered back onto the input
-            std::unique_ptr<T[]> dcols(new T[g.rows() * g.patch()]);
+            // A scratch buffer reused across batches: the same size comes back every step.
+            thread_local std::vector<T> dcols;
+            dcols.resize(g.rows() * g.patch());
             gemm<T>(false, true, g.rows(), g.patch(), g.oc, gr, c.input(1).data(), T(0),
-                    dcols.get());
+                    dcols.data());
             TensorOf<T> dx = xt::zeros<T>(c.input(0).shape());
-            col2im(g, dcols.get(), dx.data());
+            col2im(g, dcols.data(), dx.data());
             grads[0] = std::move(dx);
         }
         if (c.needs(1)) {  // dK = cols^T g
