@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
         model.add(nn::Dropout(0.5));
         model.add(nn::Dense(10, "softmax"));
     };
-    program.default_epochs = 12;
+    program.default_epochs = 20;
     program.default_batch_size = 64;
     return examples::run_classifier(program, argc, argv);
 }
