@@ -223,6 +223,74 @@ std::shared_ptr<Module> layer_from_record(const json& record, int depth) {
     return layer;
 }
 
+// For weights_needed(): the weights a convolutional-family layer record allocates for input
+// `shape` (per example), and its output shape. False when the record or the shape does not
+// make sense (the layer's own checks then report it) or a count overflows.
+bool conv_layer_weights(const std::string& type, const json& c, Shape& shape, std::uint64_t& n) {
+    auto pair = [&](const char* key, Size2& out) {
+        if (!c.is_object() || !c.contains(key) || !c[key].is_array() || c[key].size() != 2 ||
+            !c[key][0].is_number_unsigned() || !c[key][1].is_number_unsigned()) {
+            return false;
+        }
+        out = {c[key][0].get<std::size_t>(), c[key][1].get<std::size_t>()};
+        return out[0] > 0 && out[1] > 0;
+    };
+    auto text = [&](const char* key) {
+        return c.is_object() && c.contains(key) && c[key].is_string() ? c[key].get<std::string>()
+                                                                      : std::string();
+    };
+    n = 0;
+    if (type == "Reshape") {
+        if (!c.is_object() || !c.contains("target_shape") || !c["target_shape"].is_array())
+            return false;
+        Shape target;
+        for (const auto& d : c["target_shape"]) {
+            if (!d.is_number_unsigned()) return false;
+            target.push_back(d.get<std::size_t>());
+        }
+        shape = target;
+        return true;
+    }
+    if (type == "BatchNormalization") {
+        if (shape.empty()) return false;
+        return !__builtin_mul_overflow(std::uint64_t{4}, shape.back(), &n);
+    }
+    if (shape.size() != 3) return false;
+    if (type == "GlobalAveragePooling2D") {
+        shape = {shape[2]};
+        return true;
+    }
+    const std::string padding = text("padding");
+    Size2 kernel{}, strides{}, dilation{1, 1};
+    if (padding != "valid" && padding != "same") return false;
+    const bool conv = type == "Conv2D";
+    if (!pair(conv ? "kernel_size" : "pool_size", kernel) || !pair("strides", strides) ||
+        (conv && !pair("dilation_rate", dilation))) {
+        return false;
+    }
+    // Sizes too large for window arithmetic cannot come from a real model.
+    constexpr std::size_t limit = std::size_t{1} << 31;
+    for (std::size_t v : {kernel[0], kernel[1], strides[0], strides[1], dilation[0], dilation[1],
+                          shape[0], shape[1]}) {
+        if (v >= limit) return false;
+    }
+    const WindowAxis h = window_axis(shape[0], kernel[0], strides[0], dilation[0], padding);
+    const WindowAxis w = window_axis(shape[1], kernel[1], strides[1], dilation[1], padding);
+    std::size_t channels = shape[2];
+    if (conv) {
+        if (!c.contains("filters") || !c["filters"].is_number_unsigned()) return false;
+        channels = c["filters"].get<std::size_t>();
+        std::uint64_t taps = 0;
+        if (__builtin_mul_overflow(std::uint64_t{kernel[0]} * kernel[1], shape[2], &taps) ||
+            __builtin_add_overflow(taps, std::uint64_t{1}, &taps) ||  // the bias, at most
+            __builtin_mul_overflow(taps, std::uint64_t{channels}, &n)) {
+            n = std::numeric_limits<std::uint64_t>::max();
+        }
+    }
+    shape = {h.out, w.out, channels};
+    return true;
+}
+
 // The number of weights the model described by a Sequential config will allocate, from the
 // records alone (before anything is allocated), or 0 when unknown. A corrupt file must not
 // make load_model() allocate more than the file could fill.
@@ -258,6 +326,13 @@ std::uint64_t weights_needed(const json& config, Shape shape, int depth) {
             if (__builtin_add_overflow(total, n, &total))
                 return std::numeric_limits<std::uint64_t>::max();
             return total;  // the nested model's output shape is not tracked here
+        } else if (type == "Reshape" || type == "Conv2D" || type == "MaxPooling2D" ||
+                   type == "AveragePooling2D" || type == "BatchNormalization" ||
+                   type == "GlobalAveragePooling2D") {
+            std::uint64_t n = 0;
+            if (!conv_layer_weights(type.get<std::string>(), c, shape, n)) return total;
+            if (__builtin_add_overflow(total, n, &total))
+                return std::numeric_limits<std::uint64_t>::max();
         } else if (type != "Activation" && type != "Dropout") {
             return total;
         }

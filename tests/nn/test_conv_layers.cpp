@@ -214,3 +214,25 @@ TEST_CASE("load_model rejects a Conv2D record with a malformed kernel_size") {
                          doctest::Contains("'kernel_size' is not a list of two integers"),
                          std::invalid_argument);
 }
+
+TEST_CASE("load_model refuses a CNN record that needs far more weights than the file holds") {
+    nn::Sequential model;
+    model.add(nn::Reshape({4, 4, 1}, {16}));
+    model.add(nn::Conv2D(2, {3, 3}));
+    model.add(nn::BatchNormalization());
+    model.add(nn::MaxPooling2D());
+    model.add(nn::GlobalAveragePooling2D());
+    const std::string path = nn_test::tmp_path("cnn_huge.safetensors");
+    nn::save_model(model, path);
+    CHECK(nn::load_model(path).count_params() == model.count_params());
+    // The same file with a kernel claiming 2^40 filters: rejected before anything is allocated.
+    std::string arch = nn::model_architecture(model);
+    const std::string key = "\"filters\":2";
+    REQUIRE(arch.find(key) != std::string::npos);
+    arch.replace(arch.find(key), key.size(), "\"filters\":1099511627776");
+    nn::write_safetensors(
+        path, model.state_dict(),
+        {{"format", "xgrad"}, {"version", nn::model_file_version}, {"architecture", arch}});
+    CHECK_THROWS_WITH_AS(nn::load_model(path), doctest::Contains("the layers need"),
+                         std::runtime_error);
+}
