@@ -20,6 +20,7 @@
 #include "ops/shape.h"
 #include "nn/nn.h"
 #include "nn/callbacks.h"
+#include "nn/checkpoint.h"
 #include "nn/trainer.h"
 #include "optim/optim.h"
 #include "datasets/datasets.h"

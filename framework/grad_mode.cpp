@@ -17,4 +17,11 @@ NoGradGuard::~NoGradGuard() {
     grad_enabled = previous_;
 }
 
+EnableGradGuard::EnableGradGuard() : previous_(grad_enabled) {
+    grad_enabled = true;
+}
+EnableGradGuard::~EnableGradGuard() {
+    grad_enabled = previous_;
+}
+
 }  // namespace xgrad

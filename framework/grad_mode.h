@@ -17,4 +17,16 @@ class NoGradGuard {
     bool previous_;
 };
 
+// RAII: turns graph recording back on inside a NoGradGuard (gradcheck uses it).
+class EnableGradGuard {
+  public:
+    EnableGradGuard();
+    ~EnableGradGuard();
+    EnableGradGuard(const EnableGradGuard&) = delete;
+    EnableGradGuard& operator=(const EnableGradGuard&) = delete;
+
+  private:
+    bool previous_;
+};
+
 }  // namespace xgrad

@@ -7,6 +7,8 @@
 #include <xtensor/xmath.hpp>
 #include <xtensor/xview.hpp>
 
+#include "framework/grad_mode.h"
+
 namespace xgrad {
 
 namespace {
@@ -19,6 +21,7 @@ double weighted_sum(const Tensor64& y, const Tensor64& w) {
 
 GradcheckResult gradcheck(const GradcheckFn& f, const std::vector<Tensor64>& inputs,
                           const GradcheckOptions& options) {
+    EnableGradGuard grad_on;  // also inside a caller's NoGradGuard
     std::vector<Variable64> vars;
     for (const auto& x : inputs) vars.emplace_back(x, true);
     Variable64 y = f(vars);

@@ -86,7 +86,8 @@ void ModelCheckpoint::on_epoch_end(Trainer& trainer, std::size_t epoch, const Lo
     save_model(trainer.model(), path);
 }
 
-CSVLogger::CSVLogger(std::string path) : path_(std::move(path)) {}
+CSVLogger::CSVLogger(std::string path, History previous)
+    : path_(std::move(path)), previous_(std::move(previous)) {}
 
 void CSVLogger::on_train_begin(Trainer&) {
     std::ofstream out(path_, std::ios::trunc);
@@ -94,10 +95,21 @@ void CSVLogger::on_train_begin(Trainer&) {
     if (!out.flush()) {
         throw std::runtime_error("CSVLogger: cannot write the history file '" + path_ + "'");
     }
+    out.close();
+    for (std::size_t i = 0; i < previous_.size(); ++i) {
+        Logs logs;
+        for (const auto& [name, values] : previous_.metrics) {
+            if (i < values.size()) logs[name] = values[i];
+        }
+        append_row(previous_.epochs[i], logs, previous_.seconds[i]);
+    }
 }
 
 void CSVLogger::on_epoch_end(Trainer& trainer, std::size_t epoch, const Logs& logs) {
-    const double seconds = trainer.last_epoch_seconds();
+    append_row(epoch, logs, trainer.last_epoch_seconds());
+}
+
+void CSVLogger::append_row(std::size_t epoch, const Logs& logs, double seconds) {
     auto field = [&](const char* name) {
         auto it = logs.find(name);
         return it == logs.end() ? std::string() : fmt::format("{:.6f}", it->second);

@@ -56,16 +56,21 @@ class ModelCheckpoint : public Callback {
     std::optional<double> best_;
 };
 
-// Writes one CSV row per epoch: epoch,loss,accuracy,val_loss,val_accuracy,seconds. The file is
-// created (truncated) when training begins; a path that cannot be written is an error then.
+// Writes one CSV row per epoch: epoch,loss,accuracy,val_loss,val_accuracy,seconds (seconds:
+// the epoch's training time). The file is created (truncated) when training begins, starting
+// with the rows of `previous` (a resumed run's history); a path that cannot be written is an
+// error then.
 class CSVLogger : public Callback {
   public:
-    explicit CSVLogger(std::string path);
+    explicit CSVLogger(std::string path, History previous = {});
     void on_train_begin(Trainer&) override;
     void on_epoch_end(Trainer& trainer, std::size_t epoch, const Logs& logs) override;
 
   private:
+    void append_row(std::size_t epoch, const Logs& logs, double seconds);
+
     std::string path_;
+    History previous_;
 };
 
 // Sets the learning rate at the start of each epoch to schedule(epoch, current_rate).

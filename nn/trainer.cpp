@@ -8,6 +8,7 @@
 #include "datasets/dataloader.h"
 #include "framework/grad_mode.h"
 #include "nn/activation_layer.h"
+#include "nn/checkpoint.h"
 #include "nn/dense.h"
 #include "nn/progress_bar.h"
 #include "ops/activation.h"
@@ -191,12 +192,7 @@ History Trainer::fit(std::shared_ptr<const data::Dataset> train, const FitOption
         }
         bar.finish(metric_line(logs, line_order));
 
-        history.epochs.push_back(epoch);
-        history.seconds.push_back(seconds);
-        for (const auto& name : line_order) {
-            auto it = logs.find(name);
-            if (it != logs.end()) history.metrics[name].push_back(it->second);
-        }
+        append_epoch(history, epoch, logs, seconds);
         for (auto& cb : options.callbacks) cb->on_epoch_end(*this, epoch, logs);
     }
     for (auto& cb : options.callbacks) cb->on_train_end(*this);

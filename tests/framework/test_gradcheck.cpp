@@ -43,3 +43,11 @@ TEST_CASE("compare_tensors reports shape mismatches and the worst element") {
     Tensor nan = {std::nanf("")};
     CHECK_FALSE(testing::compare_tensors(nan, nan).ok);
 }
+
+TEST_CASE("gradcheck records its graph even inside a NoGradGuard") {
+    NoGradGuard no_grad;
+    auto f = [](const std::vector<Variable64>& in) { return in[0] * in[0]; };
+    const auto r = gradcheck(f, {Tensor64{1.0, -3.0}});
+    CHECK_MESSAGE(r.ok, r.message);
+    CHECK_FALSE(is_grad_enabled());
+}

@@ -1,0 +1,85 @@
+// The example programs' command line: bad input is one "error: ..." line and exit status 2,
+// found before any training starts.
+#include <doctest/doctest.h>
+
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+namespace {
+
+struct Result {
+    int status;
+    std::string output;  // stdout and stderr together
+};
+
+Result run(const std::string& args) {
+    const char* exe = std::getenv("FASHION_MNIST_MLP");
+    REQUIRE_MESSAGE(exe != nullptr, "FASHION_MNIST_MLP is not set (meson sets it)");
+    const std::string command = std::string(exe) + " " + args + " 2>&1";
+    FILE* pipe = popen(command.c_str(), "r");
+    REQUIRE(pipe != nullptr);
+    std::string output;
+    std::array<char, 4096> buffer;
+    while (std::fgets(buffer.data(), buffer.size(), pipe)) output += buffer.data();
+    const int raw = pclose(pipe);
+    return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, output};
+}
+
+void check_usage_error(const std::string& args, const std::string& message) {
+    CAPTURE(args);
+    const Result r = run(args);
+    CHECK(r.status == 2);
+    CHECK(r.output.rfind("error: ", 0) == 0);
+    CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1);
+    CHECK_MESSAGE(r.output.find(message) != std::string::npos, r.output);
+}
+
+std::string temp_dir() {
+    const char* env = std::getenv("XGRAD_TEST_TMP");
+    const std::filesystem::path dir = std::filesystem::path(env ? env : "/tmp") / "cli";
+    std::filesystem::create_directories(dir);
+    return dir.string();
+}
+
+}  // namespace
+
+TEST_CASE("--summary prints the Keras table and exits 0") {
+    const Result r = run("--summary");
+    CHECK(r.status == 0);
+    CHECK(r.output.find(" dense_1 (Dense)             (None, 10)                1010") !=
+          std::string::npos);
+    CHECK(r.output.find("Total params: 79,510") != std::string::npos);
+}
+
+TEST_CASE("bad arguments are one error line and exit status 2") {
+    check_usage_error("--no-such-flag", "--no-such-flag");
+    check_usage_error("--epochs -3", "--epochs must be at least 1, got -3");
+    check_usage_error("--epochs ten", "--epochs");
+    check_usage_error("--batch-size 0", "--batch-size must be at least 1, got 0");
+    check_usage_error("--optimizer adagradx", "--optimizer");
+    check_usage_error("--learning-rate -1", "--learning-rate must be positive, got -1");
+    check_usage_error("--validation-split 1.5", "--validation-split must be in [0, 1), got 1.5");
+    check_usage_error("--data-dir /nonexistent/fashion", "/nonexistent/fashion");
+    check_usage_error("--dataset imagenet", "imagenet");
+    check_usage_error("--save /nonexistent/dir/model.safetensors",
+                      "the directory /nonexistent/dir does not exist");
+    check_usage_error("--save " + temp_dir(), "is a directory, not a file");
+    check_usage_error("--history /nonexistent/h.csv", "the directory /nonexistent does not exist");
+    check_usage_error("--resume /nonexistent/ckpt.safetensors", "no such file");
+}
+
+TEST_CASE("a data directory with only some of the files is a usage error naming them") {
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::path(temp_dir()) / "partial";
+    fs::create_directories(dir);
+    std::FILE* f = std::fopen((dir / "train-images-idx3-ubyte.gz").c_str(), "w");
+    REQUIRE(f != nullptr);
+    std::fclose(f);
+    check_usage_error("--data-dir " + dir.string(), "train-labels-idx1-ubyte");
+}
