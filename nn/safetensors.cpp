@@ -298,7 +298,8 @@ std::pair<TensorMap, Metadata> read_safetensors(const std::string& path) {
     for (const Entry& e : entries) {
         Tensor t = Tensor::from_shape(e.shape);
         char* dst = reinterpret_cast<char*>(t.data());
-        std::memcpy(dst, data + e.begin, e.end - e.begin);
+        // An empty tensor has no buffer (data() may be null, which memcpy must not get).
+        if (e.end > e.begin) std::memcpy(dst, data + e.begin, e.end - e.begin);
         to_little_endian(dst, e.end - e.begin, sizeof(float));
         tensors.emplace(e.name, std::move(t));
     }

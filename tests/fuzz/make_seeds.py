@@ -119,3 +119,26 @@ put("model_file", "not_json", struct.pack("<Q", 4) + b"{\"a\"")
 bad_arch = arch([dense("dense", 1000000, input_shape=[1000000])], [1000000])
 put("model_file", "huge_model", safetensors({}, dict(meta, architecture=bad_arch)))
 put("model_file", "wrong_version", safetensors(mlp_weights, dict(meta, version="2", architecture=mlp)))
+
+# A small convolutional model: every layer type a model file can describe.
+def layer(cls, name, **config):
+    return {"class_name": cls, "config": dict(name=name, **config)}
+
+
+cnn = arch([layer("Reshape", "reshape", target_shape=[4, 4, 1], input_shape=[16]),
+            layer("Conv2D", "conv2d", filters=2, kernel_size=[3, 3], strides=[1, 1], padding="valid",
+                  dilation_rate=[1, 1], activation="relu", use_bias=True, kernel_initializer="glorot_uniform"),
+            layer("MaxPooling2D", "max_pooling2d", pool_size=[2, 2], strides=[2, 2], padding="valid"),
+            layer("BatchNormalization", "batch_normalization", momentum=0.99, epsilon=0.001),
+            layer("AveragePooling2D", "average_pooling2d", pool_size=[2, 2], strides=[1, 1], padding="same"),
+            layer("GlobalAveragePooling2D", "global_average_pooling2d"),
+            dense("dense", 2, "softmax")], [16])
+put("model_file", "cnn", safetensors({
+    "conv2d/kernel": ([3, 3, 1, 2], [0.1 * (i - 9) for i in range(18)]),
+    "conv2d/bias": ([2], [0.0, 0.1]),
+    "batch_normalization/gamma": ([2], [1.0, 0.5]),
+    "batch_normalization/beta": ([2], [0.0, -0.5]),
+    "batch_normalization/moving_mean": ([2], [0.1, 0.2]),
+    "batch_normalization/moving_variance": ([2], [1.0, 2.0]),
+    "dense/kernel": ([2, 2], [1, -1, 0.5, 0.25]),
+    "dense/bias": ([2], [0.0, 0.0])}, dict(meta, architecture=cnn)))

@@ -4,13 +4,17 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <vector>
 
-#include "tests/fuzz/fuzz_target.h"
+// The target's entry point (tests/fuzz/fuzz_target.h also defines LLVMFuzzerTestOneInput,
+// which the replay must not define twice).
+bool xgrad_fuzz_one(const std::uint8_t* data, std::size_t size);
 
 namespace fs = std::filesystem;
 
