@@ -382,6 +382,9 @@ Sequential parse_architecture(const std::string& text, std::uint64_t max_weights
     } catch (const json::parse_error& e) {
         throw std::invalid_argument("it is not valid JSON (error at byte " +
                                     std::to_string(e.byte) + ")");
+    } catch (const json::out_of_range&) {
+        // A number too large for a double, e.g. 1e400.
+        throw std::invalid_argument("it is not valid JSON (a number is out of range)");
     }
     return model_from_json(record, max_weights);
 }

@@ -245,6 +245,9 @@ std::pair<TensorMap, Metadata> read_safetensors(const std::string& path) {
     } catch (const json::parse_error& e) {
         throw load_error(path, "the header is not valid JSON (error at byte " +
                                    std::to_string(e.byte) + " of the header)");
+    } catch (const json::out_of_range&) {
+        // A number too large for a double, e.g. 1e400 (found by fuzzing).
+        throw load_error(path, "the header is not valid JSON (a number is out of range)");
     }
     if (!header.is_object()) throw load_error(path, "the header is not a JSON object");
     if (!duplicate.empty()) {
