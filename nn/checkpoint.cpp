@@ -68,7 +68,10 @@ void save_training_checkpoint(const std::string& path, Trainer& trainer, const H
 }
 
 History load_training_checkpoint(const std::string& path, Trainer& trainer) {
-    auto [tensors, metadata] = read_safetensors(path);
+    // Plain variables, not structured bindings: the lambdas below capture them.
+    const auto file = read_safetensors(path);
+    const TensorMap& tensors = file.first;
+    const Metadata& metadata = file.second;
     auto fail = [&](const std::string& what) {
         return std::runtime_error("cannot resume from '" + path + "': " + what);
     };

@@ -26,11 +26,13 @@ std::string snake_case(const std::string& type_name) {
     for (std::size_t i = 0; i < type_name.size(); ++i) {
         const auto c = static_cast<unsigned char>(type_name[i]);
         if (std::isupper(c)) {
-            // A new word starts at an upper-case letter after a lower-case one or a digit.
-            if (i > 0 && !std::isupper(static_cast<unsigned char>(type_name[i - 1])) &&
-                type_name[i - 1] != '_') {
-                out += '_';
-            }
+            // Keras' rule: a word starts at an upper-case letter after a lower-case one, or at
+            // an upper-case letter followed by a lower-case one ("Conv2D" -> "conv2d",
+            // "MaxPooling2D" -> "max_pooling2d", "HTTPServer" -> "http_server").
+            const auto prev = i > 0 ? static_cast<unsigned char>(type_name[i - 1]) : 0;
+            const auto next =
+                i + 1 < type_name.size() ? static_cast<unsigned char>(type_name[i + 1]) : 0;
+            if (i > 0 && prev != '_' && (std::islower(prev) || std::islower(next))) out += '_';
             out += static_cast<char>(std::tolower(c));
         } else {
             out += static_cast<char>(c);

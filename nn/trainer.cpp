@@ -199,7 +199,17 @@ History Trainer::fit(std::shared_ptr<const data::Dataset> train, const FitOption
     return history;
 }
 
+namespace {
+
+void check_batch_size(const char* who, std::size_t batch_size) {
+    if (batch_size == 0)
+        throw std::invalid_argument(std::string(who) + ": batch_size must be at least 1");
+}
+
+}  // namespace
+
 Logs Trainer::evaluate(const data::Dataset& dataset, std::size_t batch_size) {
+    check_batch_size("evaluate", batch_size);
     if (dataset.size() == 0) throw std::invalid_argument("evaluate: the dataset is empty");
     NoGradGuard no_grad;
     const bool was_training = model_.is_training();
@@ -227,8 +237,12 @@ Logs Trainer::evaluate(const data::Dataset& dataset, std::size_t batch_size) {
 }
 
 Tensor Trainer::predict(const Tensor& inputs, std::size_t batch_size) {
-    if (inputs.dimension() == 0)
-        throw std::invalid_argument("predict: inputs need a batch dimension");
+    check_batch_size("predict", batch_size);
+    if (inputs.dimension() == 0 || inputs.shape()[0] == 0) {
+        throw std::invalid_argument(
+            "predict: inputs need a batch dimension with at least one row, got shape " +
+            format_shape_of(inputs));
+    }
     NoGradGuard no_grad;
     const bool was_training = model_.is_training();
     model_.eval();
@@ -255,6 +269,8 @@ Tensor Trainer::predict(const Tensor& inputs, std::size_t batch_size) {
 }
 
 Tensor Trainer::predict(const data::Dataset& dataset, std::size_t batch_size) {
+    check_batch_size("predict", batch_size);
+    if (dataset.size() == 0) throw std::invalid_argument("predict: the dataset is empty");
     NoGradGuard no_grad;
     const bool was_training = model_.is_training();
     model_.eval();

@@ -108,7 +108,9 @@ const double kSeluScale = 1.0507009873554804934193349852946;
 template <class T>
 VariableOf<T> relu(const VariableOf<T>& x) {
     return unary<T>(
-        "relu", x, [](T v) { return v > 0 ? v : T(0); },
+        // Written so that NaN passes through (as in PyTorch) instead of becoming 0, so a NaN
+        // input still shows up in the loss.
+        "relu", x, [](T v) { return v <= 0 ? T(0) : v; },
         [](T v, T) { return v > 0 ? T(1) : T(0); });
 }
 

@@ -252,10 +252,11 @@ TEST_CASE("model files: each kind of bad model file is rejected with its message
               "the architecture is invalid: it is not valid JSON (error at byte 15)");
     CHECK(load_model_message(
               "unknown.st", weights,
-              architecture_with("\"class_name\":\"Flatten\"", "\"class_name\":\"Conv2D\"")) ==
+              architecture_with("\"class_name\":\"Flatten\"", "\"class_name\":\"Conv3D\"")) ==
           prefix("unknown.st") +
-              "the architecture is invalid: layer 'flatten' has the unknown type 'Conv2D' "
-              "(known: Sequential, Dense, Flatten, Activation, Dropout)");
+              "the architecture is invalid: layer 'flatten' has the unknown type 'Conv3D' "
+              "(known: Sequential, Dense, Flatten, Activation, Dropout, Conv2D, MaxPooling2D, "
+              "AveragePooling2D, BatchNormalization, Reshape, GlobalAveragePooling2D)");
     CHECK(load_model_message("units.st", weights,
                              architecture_with("\"units\":100", "\"units\":-3")) ==
           prefix("units.st") +

@@ -54,7 +54,9 @@ class Pair : public nn::Module {
 TEST_CASE("snake_case gives Keras' default names") {
     CHECK(nn::snake_case("Dense") == "dense");
     CHECK(nn::snake_case("MyBlock") == "my_block");
-    CHECK(nn::snake_case("Conv2DTranspose") == "conv2_dtranspose");
+    CHECK(nn::snake_case("Conv2DTranspose") == "conv2d_transpose");
+    CHECK(nn::snake_case("Conv2D") == "conv2d");
+    CHECK(nn::snake_case("MaxPooling2D") == "max_pooling2d");
     CHECK(nn::snake_case("already_snake") == "already_snake");
 }
 

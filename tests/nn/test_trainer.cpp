@@ -75,6 +75,10 @@ TEST_CASE("evaluate and predict: shapes and probabilities") {
     for (std::size_t i = 0; i < 10; ++i) CHECK(p(i, 0) + p(i, 1) == doctest::Approx(1.0));
     const Tensor q = trainer.predict(data->inputs(), 4);
     CHECK(q == p);
+    CHECK_THROWS_WITH_AS(trainer.predict(*data, 0), "predict: batch_size must be at least 1",
+                         std::invalid_argument);
+    CHECK_THROWS_AS(trainer.evaluate(*data, 0), std::invalid_argument);
+    CHECK_THROWS_AS(trainer.predict(Tensor::from_shape({0, 2})), std::invalid_argument);
     const nn::Logs logs = trainer.evaluate(*data, 4);
     CHECK(logs.count("loss") == 1);
     CHECK(logs.at("accuracy") >= 0.0);

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <cmath>
+
 #include <functional>
 #include <random>
 
@@ -174,4 +176,12 @@ TEST_CASE("activate: an unknown name lists the valid ones") {
     CHECK_THROWS_WITH_AS(activate("rleu", Variable(Tensor{1.f})), message, std::invalid_argument);
     CHECK_THROWS_WITH_AS(check_activation_name("rleu"), message, std::invalid_argument);
     CHECK_THROWS_AS(check_activation_name("ReLU"), std::invalid_argument);
+}
+
+TEST_CASE("relu lets NaN through instead of hiding it as 0") {
+    Variable x(Tensor{std::nanf(""), -1.f, 2.f});
+    const Tensor y = relu(x).value();
+    CHECK(std::isnan(y(0)));
+    CHECK(y(1) == 0.f);
+    CHECK(y(2) == 2.f);
 }
