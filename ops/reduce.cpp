@@ -53,6 +53,24 @@ struct ReducePlan {
     std::size_t count = 1;          // elements reduced into each result element
 };
 
+// xt::sum over the plan's axes. An empty input gives zeros without calling xtensor, whose
+// reducers step a null data pointer on empty arrays (UBSan reports it).
+template <class T, class E>
+TensorOf<T> sum_axes(E&& e, const ReducePlan& r) {
+    if (shape_size(r.in) == 0) {
+        Shape reduced;  // the shape xt::sum gives: the reduced axes removed
+        for (std::size_t i = 0; i < r.in.size(); ++i) {
+            if (std::find(r.axes.begin(), r.axes.end(), i) == r.axes.end()) {
+                reduced.push_back(r.in[i]);
+            }
+        }
+        TensorOf<T> zeros = TensorOf<T>::from_shape(reduced);
+        zeros.fill(T(0));
+        return zeros;
+    }
+    return xt::sum(std::forward<E>(e), r.axes);
+}
+
 ReducePlan plan(const char* op, const Shape& in, const Axes& axes, bool keepdims) {
     ReducePlan r;
     r.axes = normalize_axes(op, axes, in.size());
@@ -129,7 +147,7 @@ TensorOf<T> expand(const TensorOf<T>& t, const Shape& kept, const Shape& full) {
 template <class T>
 VariableOf<T> sum(const VariableOf<T>& x, const Axes& axes, bool keepdims) {
     const ReducePlan r = plan("sum", x.shape(), axes, keepdims);
-    TensorOf<T> y = xt::sum(x.value(), r.axes);
+    TensorOf<T> y = sum_axes<T>(x.value(), r);
     y.reshape(r.out);
     return record<T>("sum", std::move(y), {x}, [r](const BackwardContext<T>& c) {
         return Grads<T>{expand(c.grad, r.kept, r.in)};
@@ -141,7 +159,7 @@ VariableOf<T> mean(const VariableOf<T>& x, const Axes& axes, bool keepdims) {
     const ReducePlan r = plan("mean", x.shape(), axes, keepdims);
     // An empty reduction divides 0 by 0 and gives NaN, as numpy does.
     const T n = static_cast<T>(r.count);
-    TensorOf<T> y = xt::sum(x.value(), r.axes);
+    TensorOf<T> y = sum_axes<T>(x.value(), r);
     y /= n;
     y.reshape(r.out);
     return record<T>("mean", std::move(y), {x}, [r, n](const BackwardContext<T>& c) {
@@ -169,7 +187,7 @@ VariableOf<T> extremum(const char* op, const VariableOf<T>& x, const Axes& axes,
     return record<T>(op, std::move(y), {x}, [r](const BackwardContext<T>& c) {
         TensorOf<T> hit = xt::cast<T>(xt::equal(c.input(0), expand(c.output, r.kept, r.in)));
         // The gradient of each result divided by how many elements tie for it.
-        TensorOf<T> share = xt::sum(hit, r.axes);
+        TensorOf<T> share = sum_axes<T>(hit, r);
         share.reshape(r.out);
         share = c.grad / share;
         return Grads<T>{hit * expand(share, r.kept, r.in)};
@@ -197,10 +215,10 @@ VariableOf<T> var(const VariableOf<T>& x, const Axes& axes, bool keepdims, int d
             std::to_string(r.count) + " elements per reduction of shape " + format_shape(r.in));
     }
     const T dof = static_cast<T>(r.count - static_cast<std::size_t>(ddof));
-    TensorOf<T> m = xt::sum(x.value(), r.axes);
+    TensorOf<T> m = sum_axes<T>(x.value(), r);
     m /= static_cast<T>(r.count);
     TensorOf<T> d = x.value() - expand(m, r.kept, r.in);
-    TensorOf<T> y = xt::sum(d * d, r.axes);
+    TensorOf<T> y = sum_axes<T>(d * d, r);
     y /= dof;
     y.reshape(r.out);
     // The mean is kept (it is the size of the result); the deviations are recomputed.
@@ -226,7 +244,7 @@ VariableOf<T> logsumexp(const VariableOf<T>& x, const Axes& axes, bool keepdims)
     TensorOf<T> m = xt::amax(x.value(), r.axes);
     // A row of all -inf (or an inf) would give inf - inf: shift by 0 there instead.
     m = xt::where(xt::isfinite(m), m, T(0));
-    TensorOf<T> s = xt::sum(xt::exp(x.value() - expand(m, r.kept, r.in)), r.axes);
+    TensorOf<T> s = sum_axes<T>(xt::exp(x.value() - expand(m, r.kept, r.in)), r);
     TensorOf<T> y = m + xt::log(s);
     y.reshape(r.out);
     // The gradient is softmax(x) = exp(x - m) / s. It is recomputed from the shift m rather
@@ -234,7 +252,7 @@ VariableOf<T> logsumexp(const VariableOf<T>& x, const Axes& axes, bool keepdims)
     // in every gradient. Only m (the size of the result) is kept.
     return record<T>("logsumexp", std::move(y), {x}, [r, m](const BackwardContext<T>& c) {
         TensorOf<T> e = xt::exp(c.input(0) - expand(m, r.kept, r.in));
-        TensorOf<T> s = xt::sum(e, r.axes);
+        TensorOf<T> s = sum_axes<T>(e, r);
         s.reshape(r.out);
         // A slice of all -inf has s == 0 and no softmax: its gradient is 0, not 0 / 0.
         TensorOf<T> scale = xt::where(s > T(0), c.grad / s, T(0));

@@ -62,7 +62,7 @@ TEST_CASE("safetensors: write then read gives the same tensors bit for bit") {
         CAPTURE(name);
         REQUIRE(read.count(name));
         CHECK(read.at(name).shape() == t.shape());
-        CHECK(std::memcmp(read.at(name).data(), t.data(), t.size() * 4) == 0);
+        if (t.size() > 0) CHECK(std::memcmp(read.at(name).data(), t.data(), t.size() * 4) == 0);
     }
     CHECK(metadata == nn::Metadata{{"format", "xgrad"}, {"note", "hi"}});
     // No temporary file is left beside it.
