@@ -17,10 +17,10 @@
 namespace xgrad {
 
 // When grad mode is off or no input requires a gradient, the result is a plain leaf and the
-// backward function is dropped: inference builds no graph.
-template <class T>
-VariableOf<T> record(const char* op, TensorOf<T> value, std::initializer_list<VariableOf<T>> inputs,
-                     BackwardFn<T> backward) {
+// backward function is dropped: inference builds no graph. `inputs` is any range of Variables.
+template <class T, class Inputs>
+VariableOf<T> record_inputs(const char* op, TensorOf<T> value, const Inputs& inputs,
+                            BackwardFn<T> backward) {
     bool needs_graph = false;
     if (is_grad_enabled()) {
         for (const auto& in : inputs) needs_graph = needs_graph || in.requires_grad();
@@ -37,24 +37,17 @@ VariableOf<T> record(const char* op, TensorOf<T> value, std::initializer_list<Va
     return VariableOf<T>(std::move(node));
 }
 
+template <class T>
+VariableOf<T> record(const char* op, TensorOf<T> value, std::initializer_list<VariableOf<T>> inputs,
+                     BackwardFn<T> backward) {
+    return record_inputs<T>(op, std::move(value), inputs, std::move(backward));
+}
+
 // Same, for ops with a runtime number of inputs (concat, stack).
 template <class T>
 VariableOf<T> record(const char* op, TensorOf<T> value, const std::vector<VariableOf<T>>& inputs,
                      BackwardFn<T> backward) {
-    bool needs_graph = false;
-    if (is_grad_enabled()) {
-        for (const auto& in : inputs) needs_graph = needs_graph || in.requires_grad();
-    }
-    if (!needs_graph) return VariableOf<T>(std::move(value));
-
-    auto node = std::make_shared<Node<T>>();
-    node->value = std::move(value);
-    node->requires_grad = true;
-    node->op = op;
-    node->inputs.reserve(inputs.size());
-    for (const auto& in : inputs) node->inputs.push_back(in.node());
-    node->backward = std::move(backward);
-    return VariableOf<T>(std::move(node));
+    return record_inputs<T>(op, std::move(value), inputs, std::move(backward));
 }
 
 }  // namespace xgrad

@@ -14,6 +14,7 @@
 #include "framework/errors.h"
 #include "framework/grad_mode.h"
 #include "framework/record.h"
+#include "ops/gemm.h"
 
 namespace xgrad {
 
@@ -39,28 +40,6 @@ WindowAxis window_axis(std::size_t in, std::size_t kernel, std::size_t stride, s
 }
 
 namespace {
-
-// Row-major C = op(A) op(B) + beta C, C (m, n); op(A) (m, k), op(B) (k, n).
-template <class T>
-void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, const T* a,
-          const T* b, T beta, T* c) {
-    if (m == 0 || n == 0) return;
-    if (k == 0) {  // an empty sum; BLAS rejects a leading dimension of 0
-        if (beta == T(0)) std::fill(c, c + m * n, T(0));
-        return;
-    }
-    const auto ta = trans_a ? CblasTrans : CblasNoTrans;
-    const auto tb = trans_b ? CblasTrans : CblasNoTrans;
-    const auto lda = static_cast<blasint>(trans_a ? m : k);
-    const auto ldb = static_cast<blasint>(trans_b ? k : n);
-    const auto M = static_cast<blasint>(m), N = static_cast<blasint>(n);
-    const auto K = static_cast<blasint>(k);
-    if constexpr (std::is_same_v<T, float>) {
-        cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, 1.0f, a, lda, b, ldb, beta, c, N);
-    } else {
-        cblas_dgemm(CblasRowMajor, ta, tb, M, N, K, 1.0, a, lda, b, ldb, beta, c, N);
-    }
-}
 
 // Everything about one convolution's shapes, worked out once from the input and kernel shapes.
 struct ConvGeometry {
