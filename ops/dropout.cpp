@@ -2,11 +2,29 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+#include <cstdint>
 #include <stdexcept>
+#include <vector>
 
 #include "framework/record.h"
+#include "framework/vectorize.h"
 
 namespace xgrad {
+
+namespace {
+
+template <class T>
+XGRAD_VECTOR_CLONES void mask_loop(std::size_t n, const std::uint64_t* __restrict__ bits,
+                                   std::uint64_t threshold, T scale, const T* __restrict__ x,
+                                   T* __restrict__ mask, T* __restrict__ y) {
+    for (std::size_t i = 0; i < n; ++i) {
+        mask[i] = bits[i] < threshold ? T(0) : scale;
+        y[i] = x[i] * mask[i];
+    }
+}
+
+}  // namespace
 
 template <class T>
 VariableOf<T> dropout(const VariableOf<T>& x, double rate, bool training, Rng& rng) {
@@ -19,16 +37,17 @@ VariableOf<T> dropout(const VariableOf<T>& x, double rate, bool training, Rng& r
     // come from the top 53 bits of the generator so a seed gives the same mask everywhere.
     const T scale = static_cast<T>(1.0 / (1.0 - rate));
     const TensorOf<T>& xv = x.value();
+    const std::size_t n = xv.size();
+    // The draws go into a buffer first, so the masking loop has no call and no branch and
+    // vectorises (a branch on a coin flip mispredicts half the time). u < rate is tested as
+    // the exactly equivalent integer test bits < ceil(rate * 2^53).
+    thread_local std::vector<std::uint64_t> bits;
+    bits.resize(n);
+    for (auto& b : bits) b = rng() >> 11;
+    const auto threshold = static_cast<std::uint64_t>(std::ceil(rate * 0x1.0p53));
     TensorOf<T> mask = TensorOf<T>::from_shape(xv.shape());
     TensorOf<T> y = TensorOf<T>::from_shape(xv.shape());
-    const T* in = xv.data();
-    T* m = mask.data();
-    T* out = y.data();
-    for (std::size_t i = 0, n = xv.size(); i < n; ++i) {
-        const double u = static_cast<double>(rng() >> 11) * 0x1.0p-53;
-        m[i] = u < rate ? T(0) : scale;
-        out[i] = in[i] * m[i];
-    }
+    mask_loop<T>(n, bits.data(), threshold, scale, xv.data(), mask.data(), y.data());
     return record<T>(
         "dropout", std::move(y), {x},
         [mask = std::move(mask)](const BackwardContext<T>& c) { return Grads<T>{c.grad * mask}; });

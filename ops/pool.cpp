@@ -1,5 +1,8 @@
 #include "ops/pool.h"
 
+#include <algorithm>
+#include <cstdint>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -10,6 +13,7 @@
 
 #include "framework/errors.h"
 #include "framework/record.h"
+#include "framework/vectorize.h"
 
 namespace xgrad {
 
@@ -80,27 +84,44 @@ void for_each_window(const PoolGeometry& g, Begin&& begin, Each&& each, End&& en
 
 }  // namespace
 
+// The per-channel inner loop of max pooling over one window tap: keeps the larger value and
+// where it came from (flat input index). No branches, so it vectorises; pooling conv
+// activations is a hot loop. Ties and NaN keep the earlier tap (only a NaN first tap wins).
+template <class T>
+XGRAD_VECTOR_CLONES void max_tap(std::size_t c, const T* __restrict__ x, std::uint32_t at,
+                                 T* __restrict__ y, std::uint32_t* __restrict__ arg) {
+    for (std::size_t k = 0; k < c; ++k) {
+        const bool larger = x[k] > y[k];
+        y[k] = larger ? x[k] : y[k];
+        arg[k] = larger ? at + static_cast<std::uint32_t>(k) : arg[k];
+    }
+}
+
 template <class T>
 VariableOf<T> max_pool2d(const VariableOf<T>& x, Size2 pool_size, Size2 strides,
                          const std::string& padding) {
     const TensorOf<T>& xv = x.value();
     const PoolGeometry g = plan_pool("max_pool2d", xv.shape(), pool_size, strides, padding);
+    if (xv.size() > std::numeric_limits<std::uint32_t>::max()) {
+        throw ShapeError("max_pool2d", "x " + format_shape_of(xv) + " has " +
+                                           std::to_string(xv.size()) +
+                                           " elements, more than the 2^32 - 1 it indexes");
+    }
     TensorOf<T> y = TensorOf<T>::from_shape({g.n, g.oh, g.ow, g.c});
     // For each output element, the flat index of the input element that won its window.
-    auto arg = std::make_shared<std::vector<std::size_t>>(y.size());
+    auto arg = std::make_shared<std::vector<std::uint32_t>>(y.size());
     const T* src = xv.data();
     T* dst = y.data();
-    std::size_t* a = arg->data();
-    const std::size_t c = g.c;
+    std::uint32_t* a = arg->data();
     bool first = true;  // the window's first element is the running max (padding never wins)
     for_each_window(
         g, [&](std::size_t) { first = true; },
         [&](std::size_t o, std::size_t i) {
-            for (std::size_t k = 0; k < c; ++k) {
-                if (first || src[i + k] > dst[o + k]) {
-                    dst[o + k] = src[i + k];
-                    a[o + k] = i + k;
-                }
+            if (first) {
+                std::copy_n(src + i, g.c, dst + o);
+                for (std::size_t k = 0; k < g.c; ++k) a[o + k] = static_cast<std::uint32_t>(i + k);
+            } else {
+                max_tap<T>(g.c, src + i, static_cast<std::uint32_t>(i), dst + o, a + o);
             }
             first = false;
         },
@@ -109,7 +130,7 @@ VariableOf<T> max_pool2d(const VariableOf<T>& x, Size2 pool_size, Size2 strides,
         TensorOf<T> dx = xt::zeros<T>(ctx.input(0).shape());
         const T* gr = ctx.grad.data();
         T* d = dx.data();
-        const std::size_t* a = arg->data();
+        const std::uint32_t* a = arg->data();
         for (std::size_t i = 0; i < arg->size(); ++i) d[a[i]] += gr[i];
         return Grads<T>{std::move(dx)};
     });

@@ -4,7 +4,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "optim/vectorize.h"
+#include "framework/vectorize.h"
 
 namespace xgrad::optim {
 

@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "optim/vectorize.h"
+#include "framework/vectorize.h"
 
 namespace xgrad::optim {
 
