@@ -4,6 +4,8 @@
 
 #include <functional>
 #include <memory>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "framework/tensor.h"
@@ -14,9 +16,21 @@ template <class T>
 struct Node;
 
 // One gradient per input of an op, in the order of the inputs. An entry for an input that
-// does not require a gradient is ignored and may be left empty.
+// does not require a gradient is ignored and may be left empty. Grads<T>{a, b} moves its
+// arguments in: a std::vector built from a braced list copies every tensor, since the
+// elements of an initializer_list are const, and for conv activations that is megabytes.
 template <class T>
-using Grads = std::vector<TensorOf<T>>;
+struct Grads : std::vector<TensorOf<T>> {
+    Grads() = default;
+    explicit Grads(std::size_t n) : std::vector<TensorOf<T>>(n) {}
+    template <class... G>
+    requires(sizeof...(G) > 0 && ((!std::is_arithmetic_v<std::remove_cvref_t<G>> &&
+                                   std::is_constructible_v<TensorOf<T>, G&&>)&&...))
+        Grads(G&&... grads) {  // NOLINT: implicit, so a backward function can return {dx, dy}
+        this->reserve(sizeof...(G));
+        (this->emplace_back(std::forward<G>(grads)), ...);
+    }
+};
 
 // What a backward function sees: the gradient of the loss with respect to the op's output,
 // the output itself and the op's inputs. Backward functions read inputs from here instead

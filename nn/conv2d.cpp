@@ -76,6 +76,9 @@ Variable Conv2D::forward(const Variable& x) {
     const Shape shape = x.shape();
     if (!built()) build(Shape(shape.begin() + (shape.empty() ? 0 : 1), shape.end()));
     check_input_shape(shape);
+    if (activation_ == "relu") {  // fused: no pre-activation tensor, relu applied in cache
+        return conv2d(x, kernel_, bias_, {strides_, padding_, dilation_, /*relu=*/true});
+    }
     const Variable y = conv2d(x, kernel_, bias_, {strides_, padding_, dilation_});
     return activation_ == "linear" ? y : activate(activation_, y);
 }

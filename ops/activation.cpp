@@ -8,6 +8,7 @@
 #include "framework/errors.h"
 #include "framework/record.h"
 #include "framework/vectorize.h"
+#include "ops/relu_loops.h"
 
 namespace xgrad {
 
@@ -23,9 +24,8 @@ XGRAD_VECTOR_CLONES void map_loop(std::size_t n, const T* __restrict__ in, T* __
 }
 
 template <class T, class D>
-XGRAD_VECTOR_CLONES void chain_loop(std::size_t n, const T* __restrict__ g,
-                                    const T* __restrict__ x, const T* __restrict__ y,
-                                    T* __restrict__ out, D d) {
+XGRAD_VECTOR_CLONES void chain_loop(std::size_t n, const T* __restrict__ g, const T* __restrict__ x,
+                                    const T* __restrict__ y, T* __restrict__ out, D d) {
     for (std::size_t i = 0; i < n; ++i) out[i] = d(g[i], x[i], y[i]);
 }
 
@@ -118,14 +118,14 @@ const double kSeluScale = 1.0507009873554804934193349852946;
 
 template <class T>
 VariableOf<T> relu(const VariableOf<T>& x) {
-    // Written so that NaN passes through (as in PyTorch) instead of becoming 0, so a NaN
-    // input still shows up in the loss. The gradient is a select, not g * 0 or g * 1, so it
-    // has no branch and an infinite g stays out of the inactive entries (as in PyTorch).
-    return record<T>("relu", map<T>(x.value(), [](T v) { return v <= 0 ? T(0) : v; }), {x},
-                     [](const BackwardContext<T>& c) {
-                         return Grads<T>{
-                             chain<T>(c, [](T g, T v, T) { return v > 0 ? g : T(0); })};
-                     });
+    const TensorOf<T>& xv = x.value();
+    TensorOf<T> y = TensorOf<T>::from_shape(xv.shape());
+    relu_loop<T>(xv.size(), xv.data(), y.data());
+    return record<T>("relu", std::move(y), {x}, [](const BackwardContext<T>& c) {
+        TensorOf<T> dx = TensorOf<T>::from_shape(c.grad.shape());
+        relu_grad_loop<T>(dx.size(), c.grad.data(), c.output.data(), dx.data());
+        return Grads<T>{std::move(dx)};
+    });
 }
 
 template <class T>

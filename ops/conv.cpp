@@ -12,9 +12,9 @@
 #include <xtensor/xbuilder.hpp>
 
 #include "framework/errors.h"
-#include "framework/grad_mode.h"
 #include "framework/record.h"
 #include "ops/gemm.h"
+#include "ops/relu_loops.h"
 
 namespace xgrad {
 
@@ -129,16 +129,28 @@ void for_each_run(const ConvGeometry& g, F&& f) {
     }
 }
 
+// Copies n values. Short runs (a 3-wide kernel over one channel is 3 values) are copied
+// inline: a call to memmove for each of them costs more than the copy itself.
+template <class T>
+void copy_run(const T* s, std::size_t n, T* d) {
+    if (n > 8) {
+        std::copy_n(s, n, d);
+        return;
+    }
+    for (std::size_t i = 0; i < 8; ++i) {
+        if (i < n) d[i] = s[i];
+    }
+}
+
 // cols (rows, patch): each row is the receptive field of one output pixel, zeros for padding.
 template <class T>
 void im2col(const ConvGeometry& g, const T* x, T* cols) {
     for_each_run(g, [&](std::size_t col, long off, std::size_t len) {
         T* d = cols + col;
         if (off < 0) {
-            for (std::size_t i = 0; i < len; ++i) d[i] = T(0);
+            std::fill_n(d, len, T(0));
         } else {
-            const T* s = x + off;
-            for (std::size_t i = 0; i < len; ++i) d[i] = s[i];
+            copy_run(x + off, len, d);
         }
     });
 }
@@ -156,6 +168,49 @@ void col2im(const ConvGeometry& g, const T* cols, T* dx) {
 
 }  // namespace
 
+namespace {
+
+// The batch is lowered in chunks of whole images whose im2col matrix holds about this many
+// values (512 KB of float), so the matrix stays in cache between im2col and the GEMM that
+// reads it. Backward lowers each chunk again rather than keeping the whole matrix: that
+// costs a cheap in-cache copy and saves a matrix 9x the input's size for a 3x3 kernel.
+constexpr std::size_t kChunkValues = std::size_t(1) << 17;
+
+// The geometry of images [first, first + count) of the batch, and their offsets in x and y.
+struct ConvChunk {
+    ConvGeometry g;
+    std::size_t x_offset, y_offset;
+};
+
+std::vector<ConvChunk> split_batch(const ConvGeometry& g) {
+    const std::size_t image_values = g.oh * g.ow * g.patch();
+    const std::size_t per_chunk =
+        std::max<std::size_t>(1, kChunkValues / std::max<std::size_t>(image_values, 1));
+    std::vector<ConvChunk> chunks;
+    for (std::size_t first = 0; first < g.n; first += per_chunk) {
+        ConvChunk c{g, first * g.h * g.w * g.c, first * g.oh * g.ow * g.oc};
+        c.g.n = std::min(per_chunk, g.n - first);
+        chunks.push_back(c);
+    }
+    return chunks;
+}
+
+// Scratch buffers for one chunk, one per thread and purpose, reused across calls: the same
+// sizes come back every batch. Purpose 0: the im2col matrix; 1: the output gradient.
+template <class T, int Purpose>
+T* chunk_buffer(std::size_t n) {
+    thread_local std::vector<T> buffer;
+    if (buffer.size() < n) buffer.resize(n);
+    return buffer.data();
+}
+
+// The rows of the largest chunk (the first).
+std::size_t chunk_rows(const std::vector<ConvChunk>& chunks) {
+    return chunks.empty() ? 0 : chunks.front().g.rows();
+}
+
+}  // namespace
+
 template <class T>
 VariableOf<T> conv2d(const VariableOf<T>& x, const VariableOf<T>& kernel, const VariableOf<T>& bias,
                      const Conv2dOptions& options) {
@@ -167,55 +222,60 @@ VariableOf<T> conv2d(const VariableOf<T>& x, const VariableOf<T>& kernel, const 
                                        " do not fit bias " + format_shape_of(bias.value()) +
                                        " (it must have shape (" + std::to_string(g.oc) + ",))");
     }
-    // The columns outlive the forward pass only when the kernel gradient needs them; otherwise
-    // (inference, a frozen kernel) a scratch buffer reused across calls holds them.
-    const bool keep = is_grad_enabled() && kernel.requires_grad();
-    thread_local std::vector<T> scratch;
-    std::shared_ptr<T[]> cols;
-    T* colp = nullptr;
-    if (keep) {
-        cols.reset(new T[g.rows() * g.patch()]);  // uninitialised: im2col writes every entry
-        colp = cols.get();
-    } else {
-        scratch.resize(g.rows() * g.patch());
-        colp = scratch.data();
-    }
-    im2col(g, xv.data(), colp);
+    const std::vector<ConvChunk> chunks = split_batch(g);
     TensorOf<T> y = TensorOf<T>::from_shape({g.n, g.oh, g.ow, g.oc});
     if (bias.defined()) {  // each row starts as the bias; gemm adds the product in one pass
         const T* b = bias.value().data();
         for (std::size_t r = 0; r < g.rows(); ++r) std::copy_n(b, g.oc, y.data() + r * g.oc);
     }
-    gemm<T>(false, false, g.rows(), g.oc, g.patch(), colp, kv.data(), bias.defined() ? T(1) : T(0),
-            y.data());
+    T* cols = chunk_buffer<T, 0>(chunk_rows(chunks) * g.patch());
+    for (const ConvChunk& c : chunks) {
+        T* y_chunk = y.data() + c.y_offset;
+        im2col(c.g, xv.data() + c.x_offset, cols);
+        gemm<T>(false, false, c.g.rows(), g.oc, g.patch(), cols, kv.data(),
+                bias.defined() ? T(1) : T(0), y_chunk);
+        if (options.relu) relu_loop<T>(c.g.rows() * g.oc, y_chunk, y_chunk);
+    }
 
-    auto backward = [g, cols](const BackwardContext<T>& c) {
-        const T* gr = c.grad.data();
+    auto backward = [g, relu = options.relu](const BackwardContext<T>& c) {
         Grads<T> grads(c.node.inputs.size());
-        if (c.needs(0)) {  // dcols = g K^T, then scattered back onto the input
-            // A scratch buffer reused across batches: the same size comes back every step.
-            thread_local std::vector<T> dcols;
-            dcols.resize(g.rows() * g.patch());
-            gemm<T>(false, true, g.rows(), g.patch(), g.oc, gr, c.input(1).data(), T(0),
-                    dcols.data());
-            TensorOf<T> dx = xt::zeros<T>(c.input(0).shape());
-            col2im(g, dcols.data(), dx.data());
-            grads[0] = std::move(dx);
-        }
-        if (c.needs(1)) {  // dK = cols^T g
-            TensorOf<T> dk = TensorOf<T>::from_shape(c.input(1).shape());
-            gemm<T>(true, false, g.patch(), g.oc, g.rows(), cols.get(), gr, T(0), dk.data());
-            grads[1] = std::move(dk);
-        }
-        if (grads.size() == 3 && c.needs(2)) {  // db = column sums of g
-            TensorOf<T> db = xt::zeros<T>({g.oc});
-            T* d = db.data();
-            for (std::size_t r = 0; r < g.rows(); ++r) {
-                const T* row = gr + r * g.oc;
-                for (std::size_t j = 0; j < g.oc; ++j) d[j] += row[j];
+        TensorOf<T> dx, dk, db;
+        if (c.needs(0)) dx = xt::zeros<T>(c.input(0).shape());
+        if (c.needs(1)) dk = TensorOf<T>::from_shape(c.input(1).shape());
+        const bool bias_grad = grads.size() == 3 && c.needs(2);
+        if (bias_grad) db = xt::zeros<T>({g.oc});
+        const std::vector<ConvChunk> chunks = split_batch(g);
+        T* cols = chunk_buffer<T, 0>(chunk_rows(chunks) * g.patch());
+        T* masked = relu ? chunk_buffer<T, 1>(chunk_rows(chunks) * g.oc) : nullptr;
+        bool first = true;
+        for (const ConvChunk& ch : chunks) {
+            const std::size_t rows = ch.g.rows();
+            const T* g_chunk = c.grad.data() + ch.y_offset;
+            if (relu) {  // the gradient before relu: zero where the output was not positive
+                relu_grad_loop<T>(rows * g.oc, g_chunk, c.output.data() + ch.y_offset, masked);
+                g_chunk = masked;
             }
-            grads[2] = std::move(db);
+            if (c.needs(1)) {  // dK = cols^T g, summed over the chunks
+                im2col(ch.g, c.input(0).data() + ch.x_offset, cols);
+                gemm<T>(true, false, g.patch(), g.oc, rows, cols, g_chunk, first ? T(0) : T(1),
+                        dk.data());
+            }
+            if (c.needs(0)) {  // dcols = g K^T, then scattered back onto the input
+                gemm<T>(false, true, rows, g.patch(), g.oc, g_chunk, c.input(1).data(), T(0), cols);
+                col2im(ch.g, cols, dx.data() + ch.x_offset);
+            }
+            if (bias_grad) {  // db = column sums of g
+                T* d = db.data();
+                for (std::size_t r = 0; r < rows; ++r) {
+                    const T* row = g_chunk + r * g.oc;
+                    for (std::size_t j = 0; j < g.oc; ++j) d[j] += row[j];
+                }
+            }
+            first = false;
         }
+        if (c.needs(0)) grads[0] = std::move(dx);
+        if (c.needs(1)) grads[1] = std::move(dk);
+        if (bias_grad) grads[2] = std::move(db);
         return grads;
     };
     if (bias.defined()) return record<T>("conv2d", std::move(y), {x, kernel, bias}, backward);

@@ -1,5 +1,5 @@
 // 2-D convolution on channels-last tensors (batch, height, width, channels), like Keras.
-// Lowered to im2col + one GEMM per batch through CBLAS.
+// Lowered to im2col + GEMM through CBLAS, a cache-sized chunk of the batch at a time.
 #pragma once
 
 #include <array>
@@ -31,6 +31,9 @@ struct Conv2dOptions {
     Size2 strides{1, 1};
     std::string padding = "valid";
     Size2 dilation{1, 1};  // Keras' dilation_rate
+    // relu(conv2d(...)) as one op: relu runs on each chunk of the output while it is still in
+    // cache, and no pre-activation tensor is kept for backward. Conv2D(..., "relu") uses it.
+    bool relu = false;
 };
 
 // x (batch, height, width, in_channels) * kernel (kh, kw, in_channels, out_channels) + bias

@@ -84,17 +84,40 @@ void for_each_window(const PoolGeometry& g, Begin&& begin, Each&& each, End&& en
 
 }  // namespace
 
-// The per-channel inner loop of max pooling over one window tap: keeps the larger value and
-// where it came from (flat input index). No branches, so it vectorises; pooling conv
-// activations is a hot loop. Ties and NaN keep the earlier tap (only a NaN first tap wins).
+// One window tap of max pooling over a pixel's c channels: each output keeps the larger value
+// and where it came from (flat input index). Ties and NaN keep the earlier tap (only a NaN
+// first tap wins); padding never wins. No branches in the channel loop, so it vectorises.
 template <class T>
-XGRAD_VECTOR_CLONES void max_tap(std::size_t c, const T* __restrict__ x, std::uint32_t at,
-                                 T* __restrict__ y, std::uint32_t* __restrict__ arg) {
+inline void max_tap(std::size_t c, const T* __restrict__ x, std::uint32_t at, bool first,
+                    T* __restrict__ y, std::uint32_t* __restrict__ arg) {
+    if (first) {
+        for (std::size_t k = 0; k < c; ++k) {
+            y[k] = x[k];
+            arg[k] = at + static_cast<std::uint32_t>(k);
+        }
+        return;
+    }
     for (std::size_t k = 0; k < c; ++k) {
         const bool larger = x[k] > y[k];
         y[k] = larger ? x[k] : y[k];
         arg[k] = larger ? at + static_cast<std::uint32_t>(k) : arg[k];
     }
+}
+
+// The whole forward loop is one multi-versioned function with everything inlined, so it runs
+// at the machine's full vector width with no call per window tap (pooling conv activations is
+// a hot loop).
+template <class T>
+XGRAD_VECTOR_CLONES [[gnu::flatten]] void max_pool_forward(const PoolGeometry& g, const T* x, T* y,
+                                                           std::uint32_t* arg) {
+    bool first = true;
+    for_each_window(
+        g, [&](std::size_t) { first = true; },
+        [&](std::size_t o, std::size_t i) {
+            max_tap(g.c, x + i, static_cast<std::uint32_t>(i), first, y + o, arg + o);
+            first = false;
+        },
+        [](std::size_t, std::size_t) {});
 }
 
 template <class T>
@@ -110,22 +133,7 @@ VariableOf<T> max_pool2d(const VariableOf<T>& x, Size2 pool_size, Size2 strides,
     TensorOf<T> y = TensorOf<T>::from_shape({g.n, g.oh, g.ow, g.c});
     // For each output element, the flat index of the input element that won its window.
     auto arg = std::make_shared<std::vector<std::uint32_t>>(y.size());
-    const T* src = xv.data();
-    T* dst = y.data();
-    std::uint32_t* a = arg->data();
-    bool first = true;  // the window's first element is the running max (padding never wins)
-    for_each_window(
-        g, [&](std::size_t) { first = true; },
-        [&](std::size_t o, std::size_t i) {
-            if (first) {
-                std::copy_n(src + i, g.c, dst + o);
-                for (std::size_t k = 0; k < g.c; ++k) a[o + k] = static_cast<std::uint32_t>(i + k);
-            } else {
-                max_tap<T>(g.c, src + i, static_cast<std::uint32_t>(i), dst + o, a + o);
-            }
-            first = false;
-        },
-        [](std::size_t, std::size_t) {});
+    max_pool_forward<T>(g, xv.data(), y.data(), arg->data());
     return record<T>("max_pool2d", std::move(y), {x}, [arg](const BackwardContext<T>& ctx) {
         TensorOf<T> dx = xt::zeros<T>(ctx.input(0).shape());
         const T* gr = ctx.grad.data();

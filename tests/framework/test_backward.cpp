@@ -117,3 +117,14 @@ TEST_CASE("a chain of 100,000 ops neither overflows the stack in backward nor wh
     z = Variable();
     CHECK_FALSE(z.defined());
 }
+
+TEST_CASE("Grads{a, b} moves its tensors in instead of copying them") {
+    Tensor a = xt::ones<float>({1000});
+    const float* data = a.data();
+    Grads<float> grads{std::move(a), Tensor{1.f, 2.f}};
+    CHECK(grads.size() == 2);
+    CHECK(grads[0].data() == data);
+    CHECK(grads[1](1) == 2.f);
+    Grads<float> sized(3);  // a count still makes that many empty entries
+    CHECK(sized.size() == 3);
+}

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <xtensor/xsort.hpp>
+
 #include "framework/errors.h"
 #include "framework/testing.h"
 #include "xgrad.h"
@@ -94,6 +96,65 @@ TEST_CASE("conv2d: float64 gradcheck over strides, paddings and dilations") {
         XGRAD_CHECK_GRADCHECK([&](const V& v) { return conv2d(v[0], v[1], Variable64(), o); },
                               {x, k});
     }
+}
+
+TEST_CASE("conv2d with fused relu: float64 gradcheck, and equal to relu(conv2d)") {
+    const Tensor64 x = ramp({2, 5, 6, 2});
+    const Tensor64 k = ramp({2, 3, 2, 3}, 0.05);
+    const Tensor64 b = {0.1, -0.2, 0.3};
+    for (Conv2dOptions o : option_sets) {
+        CAPTURE(o.padding);
+        CAPTURE(o.strides[0]);
+        CAPTURE(o.dilation[0]);
+        Conv2dOptions fused = o;
+        fused.relu = true;
+        XGRAD_CHECK_GRADCHECK([&](const V& v) { return conv2d(v[0], v[1], v[2], fused); },
+                              {x, k, b});
+        const Tensor64 y = conv2d(Variable64(x), Variable64(k), Variable64(b), fused).value();
+        XGRAD_CHECK_TENSOR_CLOSE(
+            y, relu(conv2d(Variable64(x), Variable64(k), Variable64(b), o)).value(), 0, 0);
+        CHECK(xt::amin(y)() == 0.0);  // both sides of relu occur
+        CHECK(xt::amax(y)() > 0.01);
+    }
+}
+
+// Image i of a batch as a batch of one.
+Tensor64 image(const Tensor64& batch, std::size_t i) {
+    Shape shape(batch.shape().begin(), batch.shape().end());
+    shape[0] = 1;
+    Tensor64 one = Tensor64::from_shape(shape);
+    std::copy_n(batch.data() + i * one.size(), one.size(), one.data());
+    return one;
+}
+
+TEST_CASE("conv2d: a batch lowered in several chunks equals its images one at a time") {
+    // 40 images of 12x12x8 under a 3x3 kernel: the im2col matrix is 40 * 100 * 72 values,
+    // more than one chunk (2^17 values) holds, so forward and backward cross chunk borders.
+    const Tensor64 x = ramp({40, 12, 12, 8});
+    const Tensor64 k = ramp({3, 3, 8, 2}, 0.085);
+    const Tensor64 b = {0.05, -0.1};
+    const Conv2dOptions o{{1, 1}, "valid", {1, 1}, true};
+    Variable64 xb(x, true), kb(k, true), bb(b, true);
+    Variable64 y = conv2d(xb, kb, bb, o);
+    const Tensor64 weights = ramp(to_shape(y.shape()), 0.01);  // a loss that weighs each output
+    sum(y * Variable64(weights)).backward();
+    // Both sides of relu occur, so the check below sees masked and unmasked gradients.
+    CHECK(xt::amin(y.value())() == 0.0);
+    CHECK(xt::amax(y.value())() > 0.1);
+
+    Tensor64 dk = xt::zeros<double>(k.shape()), db = xt::zeros<double>(b.shape());
+    for (std::size_t i = 0; i < 40; ++i) {
+        CAPTURE(i);
+        Variable64 xi(image(x, i), true), ki(k, true), bi(b, true);
+        Variable64 yi = conv2d(xi, ki, bi, o);
+        XGRAD_CHECK_TENSOR_CLOSE(yi.value(), image(y.value(), i), 1e-12, 1e-14);
+        sum(yi * Variable64(image(weights, i))).backward();
+        XGRAD_CHECK_TENSOR_CLOSE(xi.grad(), image(xb.grad(), i), 1e-12, 1e-14);
+        dk += ki.grad();
+        db += bi.grad();
+    }
+    XGRAD_CHECK_TENSOR_CLOSE(kb.grad(), dk, 1e-10, 1e-12);
+    XGRAD_CHECK_TENSOR_CLOSE(bb.grad(), db, 1e-10, 1e-12);
 }
 
 TEST_CASE("conv2d: errors name the op and the shapes") {
