@@ -1,6 +1,6 @@
 // Op overhead: xgrad::matmul and linear against cblas_sgemm on preallocated buffers, and the
 // fixed cost of one tiny elementwise op with and without recording a graph node.
-// Run with OPENBLAS_NUM_THREADS=1 in a release build.
+// Run with OPENBLAS_NUM_THREADS=1 in a release build (BM_sgemm_threads sets its own count).
 #include <benchmark/benchmark.h>
 #include <cblas.h>
 
@@ -112,6 +112,26 @@ void BM_linear_step_xgrad(benchmark::State& state) {
     }
 }
 
+// cblas_sgemm straight at 1 or 2 BLAS threads, for the thread policy in ops/gemm.h.
+// Arguments: m, n, k, A transposed (the weight-gradient form X^T g), threads.
+void BM_sgemm_threads(benchmark::State& state) {
+    const int m = static_cast<int>(state.range(0)), n = static_cast<int>(state.range(1));
+    const int k = static_cast<int>(state.range(2));
+    const bool trans_a = state.range(3) != 0;
+    const std::size_t um = m, un = n, uk = k;
+    const Tensor a = random_tensor({um * uk}, 1), b = random_tensor({uk * un}, 2);
+    std::vector<float> c(um * un);
+    openblas_set_num_threads(static_cast<int>(state.range(4)));
+    for (auto _ : state) {
+        cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, CblasNoTrans, m, n, k, 1.f,
+                    a.data(), trans_a ? m : k, b.data(), n, 0.f, c.data(), n);
+        benchmark::DoNotOptimize(c.data());
+        benchmark::ClobberMemory();
+    }
+    openblas_set_num_threads(1);
+    state.counters["MMAC"] = double(m) * n * k / 1e6;
+}
+
 // Fixed per-op cost: add of two 1-element variables. "nograd": inputs need no gradient, so
 // no node is recorded; "record": one needs a gradient, so a node with its backward closure is.
 void BM_add_tiny_nograd(benchmark::State& state) {
@@ -157,6 +177,15 @@ BENCHMARK(BM_linear_step_xgrad)
     ->Args({256, 784, 100})
     ->Args({32, 100, 10})
     ->Args({256, 100, 10});
+// The seed model's first layer at batch 32 and 256 (forward, weight gradient), and the
+// second conv of the Keras CNN over 3 and 6 images (one chunk at 1 and 2 threads).
+BENCHMARK(BM_sgemm_threads)
+    ->ArgsProduct({{32}, {100}, {784}, {0}, {1, 2}})
+    ->ArgsProduct({{784}, {100}, {32}, {1}, {1, 2}})
+    ->ArgsProduct({{256}, {100}, {784}, {0}, {1, 2}})
+    ->ArgsProduct({{784}, {100}, {256}, {1}, {1, 2}})
+    ->ArgsProduct({{363, 726}, {64}, {288}, {0}, {1, 2}})
+    ->UseRealTime();
 BENCHMARK(BM_add_tiny_nograd);
 BENCHMARK(BM_add_tiny_record);
 BENCHMARK(BM_add_tiny_record_backward);

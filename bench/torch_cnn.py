@@ -1,9 +1,10 @@
 #!/usr/bin/python3
-"""The Keras CNN (Conv2D(32, 3x3, relu) -> MaxPool 2x2 -> Conv2D(64, 3x3, relu) -> MaxPool 2x2
--> Flatten -> Dropout(0.5) -> Dense(10), softmax cross-entropy, Adam with Keras' epsilon) in
-PyTorch, trained the way bench/train_cnn trains it: Glorot-uniform weights, zero biases,
-batches scaled from uint8 per step. PyTorch needs channels-first (N, 1, 28, 28) input. Prints
-one line per epoch in the format bench/compare_pytorch parses."""
+"""The CNN of examples/fashion_mnist_cnn (Conv2D(32, 3x3, relu) -> MaxPool 2x2 -> Conv2D(64, 3x3,
+relu) -> MaxPool 2x2 -> Flatten -> Dropout(0.5) -> Dense(128, relu) -> Dense(10), softmax
+cross-entropy, Adam with Keras' epsilon) in PyTorch, trained the way bench/train_cnn trains it:
+Glorot-uniform weights, zero biases, batches scaled from uint8 per step. PyTorch needs
+channels-first (N, 1, 28, 28) input. Prints one line per epoch in the format
+bench/compare_pytorch parses."""
 import argparse
 import gzip
 import time
@@ -34,7 +35,8 @@ y_test = torch.tensor(idx("t10k-labels-idx1-ubyte.gz", 8), dtype=torch.long)
 
 model = torch.nn.Sequential(torch.nn.Conv2d(1, 32, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
                             torch.nn.Conv2d(32, 64, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-                            torch.nn.Flatten(), torch.nn.Dropout(0.5), torch.nn.Linear(1600, 10))
+                            torch.nn.Flatten(), torch.nn.Dropout(0.5), torch.nn.Linear(1600, 128),
+                            torch.nn.ReLU(), torch.nn.Linear(128, 10))
 for m in model:
     if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d)):
         torch.nn.init.xavier_uniform_(m.weight)

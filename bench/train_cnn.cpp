@@ -1,5 +1,6 @@
-// The Keras CNN (Conv2D(32, 3x3, relu) -> MaxPooling2D -> Conv2D(64, 3x3, relu) ->
-// MaxPooling2D -> Flatten -> Dropout(0.5) -> Dense(10, softmax)) trained with xgrad's public
+// The CNN of examples/fashion_mnist_cnn (Conv2D(32, 3x3, relu) -> MaxPooling2D -> Conv2D(64,
+// 3x3, relu) -> MaxPooling2D -> Flatten -> Dropout(0.5) -> Dense(128, relu) -> Dense(10,
+// softmax)) at a constant learning rate, trained with xgrad's public
 // API, printing the same per-epoch line as bench/torch_cnn.py so bench/compare_pytorch can set
 // them side by side.
 //
@@ -81,6 +82,7 @@ int main(int argc, char** argv) {
         model.add(nn::MaxPooling2D());
         model.add(nn::Flatten());
         model.add(nn::Dropout(0.5));
+        model.add(nn::Dense(128, "relu"));
         model.add(nn::Dense(10, "softmax"));
         nn::Trainer trainer(model, optim::make_optimizer("adam", model.trainable_parameters()),
                             "sparse_categorical_crossentropy");

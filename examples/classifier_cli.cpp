@@ -126,6 +126,7 @@ int run(const ClassifierProgram& program, const Options& o) {
     nn::Trainer trainer(
         model, optim::make_optimizer(o.optimizer, model.trainable_parameters(), o.learning_rate),
         "sparse_categorical_crossentropy", {"accuracy"});
+    const double initial_rate = trainer.optimizer().learning_rate();  // before any resume
     nn::History previous;
     if (!o.resume_path.empty()) {
         try {
@@ -151,6 +152,11 @@ int run(const ClassifierProgram& program, const Options& o) {
     fit.validation_split = o.validation_split;
     fit.verbose = o.quiet ? 0 : 1;
     fit.callbacks.push_back(nan_guard);
+    if (program.cosine_decay) {  // one step of the schedule per epoch
+        const optim::CosineDecay decay(initial_rate, o.epochs);
+        fit.callbacks.push_back(std::make_shared<nn::LearningRateScheduler>(
+            [decay](std::size_t epoch, double) { return decay(std::int64_t(epoch)); }));
+    }
     if (!o.history_path.empty()) {
         fit.callbacks.push_back(std::make_shared<nn::CSVLogger>(o.history_path, previous));
     }

@@ -19,6 +19,9 @@ struct ClassifierProgram {
     std::function<void(nn::Sequential&)> build_model;
     int default_epochs = 10;
     int default_batch_size = 32;
+    // The learning rate follows a cosine from its initial value down to 0 over the epochs
+    // (set at the start of each epoch, so a resumed run follows the same curve).
+    bool cosine_decay = false;
 };
 
 // Parses the flags and runs. Returns the exit status: 0 done, 1 a failure during the run,

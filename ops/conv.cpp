@@ -171,9 +171,10 @@ void col2im(const ConvGeometry& g, const T* cols, T* dx) {
 namespace {
 
 // The batch is lowered in chunks of whole images whose im2col matrix holds about this many
-// values (512 KB of float), so the matrix stays in cache between im2col and the GEMM that
-// reads it. Backward lowers each chunk again rather than keeping the whole matrix: that
-// costs a cheap in-cache copy and saves a matrix 9x the input's size for a 3x3 kernel.
+// values (512 KB of float) per BLAS thread, so the matrix stays in cache between im2col and
+// the GEMM that reads it, and each GEMM is large enough to be worth splitting over threads.
+// Backward lowers each chunk again rather than keeping the whole matrix: that costs a cheap
+// in-cache copy and saves a matrix 9x the input's size for a 3x3 kernel.
 constexpr std::size_t kChunkValues = std::size_t(1) << 17;
 
 // The geometry of images [first, first + count) of the batch, and their offsets in x and y.
@@ -184,8 +185,9 @@ struct ConvChunk {
 
 std::vector<ConvChunk> split_batch(const ConvGeometry& g) {
     const std::size_t image_values = g.oh * g.ow * g.patch();
+    const std::size_t values = kChunkValues * static_cast<std::size_t>(blas_threads());
     const std::size_t per_chunk =
-        std::max<std::size_t>(1, kChunkValues / std::max<std::size_t>(image_values, 1));
+        std::max<std::size_t>(1, values / std::max<std::size_t>(image_values, 1));
     std::vector<ConvChunk> chunks;
     for (std::size_t first = 0; first < g.n; first += per_chunk) {
         ConvChunk c{g, first * g.h * g.w * g.c, first * g.oh * g.ow * g.oc};

@@ -18,9 +18,9 @@ struct Result {
     std::string output;  // stdout and stderr together
 };
 
-Result run(const std::string& args) {
-    const char* exe = std::getenv("FASHION_MNIST_MLP");
-    REQUIRE_MESSAGE(exe != nullptr, "FASHION_MNIST_MLP is not set (meson sets it)");
+Result run(const std::string& args, const char* program = "FASHION_MNIST_MLP") {
+    const char* exe = std::getenv(program);
+    REQUIRE_MESSAGE(exe != nullptr, program << " is not set (meson sets it)");
     const std::string command = std::string(exe) + " " + args + " 2>&1";
     FILE* pipe = popen(command.c_str(), "r");
     REQUIRE(pipe != nullptr);
@@ -55,6 +55,16 @@ TEST_CASE("--summary prints the Keras table and exits 0") {
     CHECK(r.output.find(" dense_1 (Dense)             (None, 10)                1010") !=
           std::string::npos);
     CHECK(r.output.find("Total params: 79,510") != std::string::npos);
+}
+
+TEST_CASE("fashion_mnist_cnn --summary shows the CNN with its hidden Dense layer") {
+    const Result r = run("--summary", "FASHION_MNIST_CNN");
+    CHECK(r.status == 0);
+    CHECK(r.output.find(" conv2d (Conv2D)             (None, 26, 26, 32)        320") !=
+          std::string::npos);
+    CHECK(r.output.find(" dense (Dense)               (None, 128)               204928") !=
+          std::string::npos);
+    CHECK_MESSAGE(r.output.find("Total params: 225,034") != std::string::npos, r.output);
 }
 
 TEST_CASE("bad arguments are one error line and exit status 2") {
