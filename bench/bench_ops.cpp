@@ -177,14 +177,16 @@ BENCHMARK(BM_linear_step_xgrad)
     ->Args({256, 784, 100})
     ->Args({32, 100, 10})
     ->Args({256, 100, 10});
-// The seed model's first layer at batch 32 and 256 (forward, weight gradient), and the
-// second conv of the Keras CNN over 3 and 6 images (one chunk at 1 and 2 threads).
+// The seed model's first layer at batch 32 and 256 (forward, weight gradient), the second
+// conv of the Keras CNN over 3 and 6 images (one chunk at 1 and 2 threads), and the first
+// layer over all 10,000 test images at once (the floor for inference).
 BENCHMARK(BM_sgemm_threads)
     ->ArgsProduct({{32}, {100}, {784}, {0}, {1, 2}})
     ->ArgsProduct({{784}, {100}, {32}, {1}, {1, 2}})
     ->ArgsProduct({{256}, {100}, {784}, {0}, {1, 2}})
     ->ArgsProduct({{784}, {100}, {256}, {1}, {1, 2}})
     ->ArgsProduct({{363, 726}, {64}, {288}, {0}, {1, 2}})
+    ->ArgsProduct({{10000}, {100}, {784}, {0}, {1, 2}})  // the first layer over the test set
     ->UseRealTime();
 BENCHMARK(BM_add_tiny_nograd);
 BENCHMARK(BM_add_tiny_record);

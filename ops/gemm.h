@@ -11,9 +11,10 @@ namespace xgrad {
 
 // Products with fewer multiply-adds than this run on one thread whatever the BLAS thread
 // count. Measured with OpenBLAS 0.3.21 on the 2-core build machine (bench/bench_ops,
-// BM_sgemm_threads): 2 threads take 3x as long for the 784 x 100 weight gradient of a batch
-// of 32 (2.5 million multiply-adds) and 1.2x for a conv chunk of 6.7 million, and are 1.7x
-// faster from about 13 million up (a batch of 256 through 784 x 100 is 20 million).
+// BM_sgemm_threads; the 2-thread figures vary from run to run): below about 10 million
+// multiply-adds 2 threads gained little or lost, up to 3x as long for the 784 x 100 weight
+// gradient of a batch of 32 (2.5 million); from about 13 million up they were 1.7x faster in
+// most runs (a batch of 256 through 784 x 100 is 20 million).
 constexpr double kThreadedGemmMin = 12e6;
 
 // The number of threads BLAS runs on (openblas_set_num_threads, OPENBLAS_NUM_THREADS).
@@ -39,7 +40,8 @@ void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t 
     const auto K = static_cast<blasint>(k);
     // OpenBLAS splits every product above about 262,000 multiply-adds over all its threads.
     // For the products of a small batch (32 x 784 x 100) handing half to a second thread
-    // costs more than it saves, so those run on the calling thread alone.
+    // costs more than it saves, so those run on the calling thread alone. (The count is
+    // process-wide: like the rest of a training step, this assumes one thread drives BLAS.)
     const int threads = blas_threads();
     const bool alone = threads > 1 && double(m) * double(n) * double(k) < kThreadedGemmMin;
     if (alone) openblas_set_num_threads(1);
