@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_flags.h"
+
 namespace {
 
 std::vector<std::uint8_t> read_gz(const std::string& path, std::size_t header_bytes) {
@@ -74,26 +76,12 @@ int argmax_row(const float* p, int n) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string dir = "/usr/share/datasets/fashion-mnist";
-    int epochs = 3, batch = 32, threads = 1;
-    unsigned seed = 0;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        const std::string flag = argv[i], value = argv[i + 1];
-        if (flag == "--data-dir")
-            dir = value;
-        else if (flag == "--epochs")
-            epochs = std::stoi(value);
-        else if (flag == "--batch-size")
-            batch = std::stoi(value);
-        else if (flag == "--threads")
-            threads = std::stoi(value);
-        else if (flag == "--seed")
-            seed = unsigned(std::stoul(value));
-        else {
-            std::fprintf(stderr, "error: unknown flag %s\n", flag.c_str());
-            return 2;
-        }
-    }
+    xgrad::bench::BenchFlags flags;
+    if (!xgrad::bench::parse_bench_flags(argc, argv, flags)) return 2;
+    const std::string dir =
+        flags.data_dir.empty() ? "/usr/share/datasets/fashion-mnist" : flags.data_dir;
+    const int epochs = flags.epochs, batch = flags.batch_size, threads = flags.threads;
+    const auto seed = unsigned(flags.seed);
     openblas_set_num_threads(threads);
     const auto train_x = read_gz(dir + "/train-images-idx3-ubyte.gz", 16);
     const auto train_y = read_gz(dir + "/train-labels-idx1-ubyte.gz", 8);

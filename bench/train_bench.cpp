@@ -4,9 +4,9 @@
 
 #include <chrono>
 #include <cstdio>
-#include <stdexcept>
 #include <string>
 
+#include "bench/bench_flags.h"
 #include "xgrad.h"
 
 namespace xgrad::bench {
@@ -41,53 +41,21 @@ class EpochReport : public nn::Callback {
 
 int run_train_bench(int argc, char** argv,
                     const std::function<void(nn::Sequential&)>& build_model) {
-    std::string dir;
-    int epochs = 3, batch = 32, threads = 1;
-    std::uint64_t seed = 0;
-    if (argc % 2 == 0) {
-        std::fprintf(stderr, "error: flag %s has no value\n", argv[argc - 1]);
-        return 2;
-    }
-    for (int i = 1; i + 1 < argc; i += 2) {
-        const std::string flag = argv[i], value = argv[i + 1];
-        try {
-            if (flag == "--data-dir")
-                dir = value;
-            else if (flag == "--epochs")
-                epochs = std::stoi(value);
-            else if (flag == "--batch-size")
-                batch = std::stoi(value);
-            else if (flag == "--threads")
-                threads = std::stoi(value);
-            else if (flag == "--seed")
-                seed = std::stoull(value);
-            else {
-                std::fprintf(stderr, "error: unknown flag %s\n", flag.c_str());
-                return 2;
-            }
-        } catch (const std::logic_error&) {  // std::stoi's invalid_argument and out_of_range
-            std::fprintf(stderr, "error: %s needs a number, got '%s'\n", flag.c_str(),
-                         value.c_str());
-            return 2;
-        }
-    }
-    if (epochs < 1 || batch < 1 || threads < 1) {
-        std::fprintf(stderr, "error: --epochs, --batch-size and --threads must be at least 1\n");
-        return 2;
-    }
+    BenchFlags flags;
+    if (!parse_bench_flags(argc, argv, flags)) return 2;
     try {
-        openblas_set_num_threads(threads);
-        auto train = std::make_shared<data::FashionMNIST>(dir, data::Split::train);
-        auto test = std::make_shared<data::FashionMNIST>(dir, data::Split::test);
-        manual_seed(seed);
+        openblas_set_num_threads(flags.threads);
+        auto train = std::make_shared<data::FashionMNIST>(flags.data_dir, data::Split::train);
+        auto test = std::make_shared<data::FashionMNIST>(flags.data_dir, data::Split::test);
+        manual_seed(flags.seed);
         nn::Sequential model;
         build_model(model);
         nn::Trainer trainer(model, optim::make_optimizer("adam", model.trainable_parameters()),
                             "sparse_categorical_crossentropy");
         nn::FitOptions fit;
-        fit.epochs = std::size_t(epochs);
-        fit.batch_size = std::size_t(batch);
-        fit.seed = seed;
+        fit.epochs = std::size_t(flags.epochs);
+        fit.batch_size = std::size_t(flags.batch_size);
+        fit.seed = flags.seed;
         fit.verbose = 0;
         fit.callbacks.push_back(std::make_shared<EpochReport>(test));
         trainer.fit(train, fit);
