@@ -15,8 +15,8 @@ namespace xgrad {
 namespace {
 
 // y[i] = f(x[i]) over a contiguous tensor: plain loops, no expression templates to compile.
-// Distinct (restrict) arrays and no branch in f let the compiler vectorise them at the
-// machine's full width; relu on conv activations is a hot loop.
+// Distinct (restrict) arrays let the compiler vectorise them at the machine's full width
+// where f has no branch. (relu has its own loops in ops/relu_loops.h, shared with conv2d.)
 template <class T, class F>
 XGRAD_VECTOR_CLONES void map_loop(std::size_t n, const T* __restrict__ in, T* __restrict__ out,
                                   F f) {

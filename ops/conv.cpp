@@ -166,10 +166,6 @@ void col2im(const ConvGeometry& g, const T* cols, T* dx) {
     });
 }
 
-}  // namespace
-
-namespace {
-
 // The batch is lowered in chunks of whole images whose im2col matrix holds about this many
 // values (512 KB of float) per BLAS thread, so the matrix stays in cache between im2col and
 // the GEMM that reads it, and each GEMM is large enough to be worth splitting over threads.
