@@ -1,6 +1,7 @@
 // xgrad: the umbrella header. Users include this one file.
 #pragma once
 
+#include "datasets/datasets.h"
 #include "framework/errors.h"
 #include "framework/grad_mode.h"
 #include "framework/gradcheck.h"
@@ -8,6 +9,7 @@
 #include "framework/record.h"
 #include "framework/tensor.h"
 #include "framework/variable.h"
+#include "nn/nn.h"
 #include "ops/activation.h"
 #include "ops/batch_norm.h"
 #include "ops/conv.h"
@@ -18,9 +20,4 @@
 #include "ops/pool.h"
 #include "ops/reduce.h"
 #include "ops/shape.h"
-#include "nn/nn.h"
-#include "nn/callbacks.h"
-#include "nn/checkpoint.h"
-#include "nn/trainer.h"
 #include "optim/optim.h"
-#include "datasets/datasets.h"

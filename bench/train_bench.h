@@ -9,7 +9,7 @@
 
 #include <functional>
 
-#include "nn/sequential.h"
+#include "nn/models/sequential.h"
 
 namespace xgrad::bench {
 

@@ -9,7 +9,7 @@
 #include <functional>
 #include <string>
 
-#include "nn/sequential.h"
+#include "nn/models/sequential.h"
 
 namespace xgrad::examples {
 

@@ -1,18 +1,26 @@
 // Everything in nn/, for the umbrella header xgrad.h.
 #pragma once
 
-#include "nn/activation_layer.h"
-#include "nn/batch_normalization.h"
-#include "nn/conv2d.h"
-#include "nn/dense.h"
-#include "nn/dropout_layer.h"
-#include "nn/flatten.h"
-#include "nn/global_average_pooling.h"
-#include "nn/initializers.h"
-#include "nn/model_file.h"
 #include "nn/module.h"
-#include "nn/pooling.h"
-#include "nn/reshape_layer.h"
-#include "nn/safetensors.h"
-#include "nn/sequential.h"
-#include "nn/summary.h"
+
+#include "nn/layers/activation_layer.h"
+#include "nn/layers/batch_normalization.h"
+#include "nn/layers/conv2d.h"
+#include "nn/layers/dense.h"
+#include "nn/layers/dropout_layer.h"
+#include "nn/layers/flatten.h"
+#include "nn/layers/global_average_pooling.h"
+#include "nn/layers/initializers.h"
+#include "nn/layers/pooling.h"
+#include "nn/layers/reshape_layer.h"
+
+#include "nn/models/sequential.h"
+#include "nn/models/summary.h"
+
+#include "nn/io/checkpoint.h"
+#include "nn/io/model_file.h"
+#include "nn/io/safetensors.h"
+
+#include "nn/training/callbacks.h"
+#include "nn/training/progress_bar.h"
+#include "nn/training/trainer.h"

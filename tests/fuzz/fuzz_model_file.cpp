@@ -7,8 +7,8 @@
 #include <stdexcept>
 
 #include "framework/grad_mode.h"
-#include "nn/model_file.h"
-#include "nn/safetensors.h"
+#include "nn/io/model_file.h"
+#include "nn/io/safetensors.h"
 #include "tests/fuzz/fuzz_target.h"
 
 namespace {

@@ -19,8 +19,8 @@
 #include <stdexcept>
 #include <thread>
 
-#include "nn/model_file.h"
-#include "nn/safetensors.h"
+#include "nn/io/model_file.h"
+#include "nn/io/safetensors.h"
 #include "nn_test_util.h"
 #include "xgrad.h"
 

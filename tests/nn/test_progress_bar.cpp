@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <sstream>
 
-#include "nn/progress_bar.h"
+#include "nn/training/progress_bar.h"
 
 using namespace xgrad::nn;
 

@@ -1,4 +1,4 @@
-#include "nn/activation_layer.h"
+#include "nn/layers/activation_layer.h"
 
 #include "ops/activation.h"
 

@@ -1,4 +1,4 @@
-#include "nn/batch_normalization.h"
+#include "nn/layers/batch_normalization.h"
 
 #include <stdexcept>
 

@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "nn/trainer.h"
+#include "nn/training/trainer.h"
 
 namespace xgrad::nn {
 
@@ -40,7 +40,7 @@ class EarlyStopping : public Callback {
     std::map<std::string, Tensor> best_weights_;
 };
 
-// Saves the model file (nn/model_file) after each epoch, or only when `monitor` improved.
+// Saves the model file (nn/io/model_file) after each epoch, or only when `monitor` improved.
 // "{epoch}" in the path is replaced by the epoch number (from 1).
 class ModelCheckpoint : public Callback {
   public:

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "datasets/dataset.h"
-#include "nn/sequential.h"
+#include "nn/models/sequential.h"
 #include "optim/optimizer.h"
 
 namespace xgrad::nn {

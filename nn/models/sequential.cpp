@@ -1,9 +1,9 @@
-#include "nn/sequential.h"
+#include "nn/models/sequential.h"
 
 #include <ostream>
 #include <stdexcept>
 
-#include "nn/summary.h"
+#include "nn/models/summary.h"
 
 namespace xgrad::nn {
 

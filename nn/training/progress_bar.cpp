@@ -1,4 +1,4 @@
-#include "nn/progress_bar.h"
+#include "nn/training/progress_bar.h"
 
 #include <unistd.h>
 

@@ -1,4 +1,4 @@
-#include "nn/checkpoint.h"
+#include "nn/io/checkpoint.h"
 
 #include <sstream>
 #include <stdexcept>
@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "framework/random.h"
-#include "nn/safetensors.h"
+#include "nn/io/safetensors.h"
 
 namespace xgrad::nn {
 

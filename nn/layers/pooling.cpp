@@ -1,4 +1,4 @@
-#include "nn/pooling.h"
+#include "nn/layers/pooling.h"
 
 #include <stdexcept>
 

@@ -1,19 +1,19 @@
-#include "nn/model_file.h"
+#include "nn/io/model_file.h"
 
 #include <limits>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
-#include "nn/activation_layer.h"
-#include "nn/batch_normalization.h"
-#include "nn/conv2d.h"
-#include "nn/dense.h"
-#include "nn/dropout_layer.h"
-#include "nn/flatten.h"
-#include "nn/global_average_pooling.h"
-#include "nn/pooling.h"
-#include "nn/reshape_layer.h"
+#include "nn/layers/activation_layer.h"
+#include "nn/layers/batch_normalization.h"
+#include "nn/layers/conv2d.h"
+#include "nn/layers/dense.h"
+#include "nn/layers/dropout_layer.h"
+#include "nn/layers/flatten.h"
+#include "nn/layers/global_average_pooling.h"
+#include "nn/layers/pooling.h"
+#include "nn/layers/reshape_layer.h"
 
 namespace xgrad::nn {
 

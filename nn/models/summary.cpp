@@ -1,4 +1,4 @@
-#include "nn/summary.h"
+#include "nn/models/summary.h"
 
 #include <algorithm>
 #include <array>

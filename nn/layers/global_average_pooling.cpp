@@ -1,4 +1,4 @@
-#include "nn/global_average_pooling.h"
+#include "nn/layers/global_average_pooling.h"
 
 #include "framework/errors.h"
 #include "ops/reduce.h"

@@ -1,4 +1,4 @@
-#include "nn/flatten.h"
+#include "nn/layers/flatten.h"
 
 #include "framework/errors.h"
 #include "ops/shape.h"

@@ -1,4 +1,4 @@
-// Model files: the weights in the safetensors format (see nn/safetensors.h) with, in the
+// Model files: the weights in the safetensors format (see nn/io/safetensors.h) with, in the
 // header's __metadata__, "format": "xgrad", "version": "1" and "architecture": the layer
 // list as a JSON string, so that load_model() rebuilds the model from the file alone:
 //
@@ -14,9 +14,9 @@
 
 #include <string>
 
+#include "nn/io/safetensors.h"
+#include "nn/models/sequential.h"
 #include "nn/module.h"
-#include "nn/safetensors.h"
-#include "nn/sequential.h"
 
 namespace xgrad::nn {
 

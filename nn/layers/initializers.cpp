@@ -1,4 +1,4 @@
-#include "nn/initializers.h"
+#include "nn/layers/initializers.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "nn/reshape_layer.h"
+#include "nn/layers/reshape_layer.h"
 
 #include "framework/errors.h"
 #include "ops/shape.h"

@@ -1,4 +1,4 @@
-#include "nn/callbacks.h"
+#include "nn/training/callbacks.h"
 
 #include <cmath>
 #include <fstream>
@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "nn/model_file.h"
+#include "nn/io/model_file.h"
 
 namespace xgrad::nn {
 

@@ -1,11 +1,11 @@
-#include "nn/conv2d.h"
+#include "nn/layers/conv2d.h"
 
 #include <stdexcept>
 
 #include <xtensor/xbuilder.hpp>
 
 #include "framework/errors.h"
-#include "nn/initializers.h"
+#include "nn/layers/initializers.h"
 #include "ops/activation.h"
 
 namespace xgrad::nn {

@@ -1,4 +1,4 @@
-#include "nn/dropout_layer.h"
+#include "nn/layers/dropout_layer.h"
 
 #include <stdexcept>
 

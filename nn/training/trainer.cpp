@@ -1,4 +1,4 @@
-#include "nn/trainer.h"
+#include "nn/training/trainer.h"
 
 #include <algorithm>
 #include <chrono>
@@ -7,10 +7,10 @@
 
 #include "datasets/dataloader.h"
 #include "framework/grad_mode.h"
-#include "nn/activation_layer.h"
-#include "nn/checkpoint.h"
-#include "nn/dense.h"
-#include "nn/progress_bar.h"
+#include "nn/io/checkpoint.h"
+#include "nn/layers/activation_layer.h"
+#include "nn/layers/dense.h"
+#include "nn/training/progress_bar.h"
 #include "ops/activation.h"
 #include "ops/loss.h"
 

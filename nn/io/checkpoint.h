@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "nn/trainer.h"
+#include "nn/training/trainer.h"
 
 namespace xgrad::nn {
 

@@ -47,7 +47,7 @@ class Sequential : public Module {
     Shape output_shape(const Shape& input_shape) const override;
     std::string type_name() const override { return "Sequential"; }
 
-    // The Keras summary table (see nn/summary.h); the model must be built.
+    // The Keras summary table (see nn/models/summary.h); the model must be built.
     std::string summary() const;
     void summary(std::ostream& out) const;
 

@@ -1,11 +1,11 @@
-#include "nn/dense.h"
+#include "nn/layers/dense.h"
 
 #include <stdexcept>
 
 #include <xtensor/xbuilder.hpp>
 
 #include "framework/errors.h"
-#include "nn/initializers.h"
+#include "nn/layers/initializers.h"
 #include "ops/activation.h"
 #include "ops/linalg.h"
 
