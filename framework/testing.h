@@ -23,11 +23,11 @@ Comparison compare_tensors(const TensorOf<T>& actual, const TensorOf<T>& expecte
 
 }  // namespace xgrad::testing
 
-#define XGRAD_CHECK_TENSOR_CLOSE(actual, expected, ...)                             \
-    do {                                                                            \
-        const auto xgrad_cmp_ =                                                     \
-            ::xgrad::testing::compare_tensors((actual), (expected), ##__VA_ARGS__); \
-        CHECK_MESSAGE(xgrad_cmp_.ok, xgrad_cmp_.message);                           \
+#define XGRAD_CHECK_TENSOR_CLOSE(actual, expected, ...)                                       \
+    do {                                                                                      \
+        const auto xgrad_cmp_ =                                                               \
+            ::xgrad::testing::compare_tensors((actual), (expected)__VA_OPT__(, __VA_ARGS__)); \
+        CHECK_MESSAGE(xgrad_cmp_.ok, xgrad_cmp_.message);                                     \
     } while (false)
 
 #define XGRAD_CHECK_GRADCHECK(f, ...)                                \

@@ -177,6 +177,44 @@ TEST_CASE("prefetch gives the same batches as no prefetch") {
     CHECK(epoch_batches(moved) == epoch_batches(plain));
 }
 
+TEST_CASE("prefetching loaders share one dataset of each kind across threads") {
+    // Two worker threads and the caller read one dataset at once, as Dataset's contract allows
+    // (immutable, every method const); scripts/test --tsan checks that no access races.
+    const auto mnist =
+        std::make_shared<MNIST>(test_data::write_mnist_dir("mnist_shared", true), Split::train);
+    Tensor x = xt::arange<float>(40.f);
+    x.reshape({20, 2});
+    const std::vector<std::pair<std::string, std::shared_ptr<const Dataset>>> datasets = {
+        {"MNIST", mnist},
+        {"Subset", std::make_shared<Subset>(mnist, std::vector<std::size_t>{3, 1, 4, 15, 9, 2, 6})},
+        {"TensorDataset", std::make_shared<TensorDataset>(x, xt::arange<std::int64_t>(20) % 3)},
+        {"Counting", std::make_shared<Counting>(37)},
+    };
+    for (const auto& item : datasets) {
+        const std::string& name = item.first;
+        const std::shared_ptr<const Dataset>& d = item.second;
+        CAPTURE(name);
+        DataLoader plain(d, {.batch_size = 3, .seed = 4});
+        DataLoader a(d, {.batch_size = 3, .seed = 4, .prefetch = true});
+        DataLoader b(d, {.batch_size = 3, .seed = 4, .prefetch = true});
+        Batch expected, from_a, from_b;
+        std::size_t batches = 0;
+        while (plain.next(expected)) {
+            REQUIRE(a.next(from_a));
+            REQUIRE(b.next(from_b));
+            CHECK(d->label(batches % d->size()) >= 0);  // the caller reads while both workers do
+            CHECK(from_a.inputs == expected.inputs);
+            CHECK(from_a.labels == expected.labels);
+            CHECK(from_b.inputs == expected.inputs);
+            CHECK(from_b.labels == expected.labels);
+            ++batches;
+        }
+        CHECK(batches == plain.num_batches());
+        CHECK_FALSE(a.next(from_a));
+        CHECK_FALSE(b.next(from_b));
+    }
+}
+
 TEST_CASE("an exception in the dataset reaches next(), with and without prefetch") {
     auto d = std::make_shared<Counting>(10, /*fail_at=*/6);
     for (bool prefetch : {false, true}) {

@@ -179,7 +179,9 @@ TEST_CASE("save_model / load_model round-trip a CNN with BatchNormalization bit 
     CHECK(nn::model_architecture(loaded) == nn::model_architecture(model));
     const auto a = model.state_dict(), b = loaded.state_dict();
     REQUIRE(a.size() == b.size());
-    for (const auto& [name, t] : a) {
+    for (const auto& item : a) {
+        const auto& name = item.first;
+        const auto& t = item.second;
         CAPTURE(name);
         CHECK(bit_equal(t, b.at(name)));
     }

@@ -125,7 +125,9 @@ TEST_CASE("an empty dataset is a clear error, in fit, evaluate and predict") {
 }
 
 TEST_CASE("labels out of range name the value and the number of classes") {
-    auto [x, y] = blobs(8);
+    Tensor x;
+    IndexTensor y;
+    std::tie(x, y) = blobs(8);
     y(5) = 7;
     SUBCASE("declared to the dataset") {
         CHECK(error_of<std::invalid_argument>([&] { data::TensorDataset(x, y, 2); }) ==

@@ -58,7 +58,9 @@ TEST_CASE("safetensors: write then read gives the same tensors bit for bit") {
     nn::write_safetensors(path, tensors, {{"format", "xgrad"}, {"note", "hi"}});
     auto [read, metadata] = nn::read_safetensors(path);
     REQUIRE(read.size() == 4);
-    for (const auto& [name, t] : tensors) {
+    for (const auto& item : tensors) {
+        const auto& name = item.first;
+        const auto& t = item.second;
         CAPTURE(name);
         REQUIRE(read.count(name));
         CHECK(read.at(name).shape() == t.shape());

@@ -108,7 +108,9 @@ TEST_CASE("softmax and log_softmax: forward along an axis") {
 }
 
 TEST_CASE("activations: gradient checks over several shapes") {
-    for (const auto& [name, f] : kActivations) {
+    for (const auto& item : kActivations) {
+        const auto& name = item.first;
+        const auto& f = item.second;
         CAPTURE(name);
         unsigned seed = 1;
         for (const Shape& s : kShapes) {
@@ -127,7 +129,9 @@ TEST_CASE("activations: gradient checks over several shapes") {
 }
 
 TEST_CASE("activations: finite values and gradients for inputs of +-1e4") {
-    for (const auto& [name, f] : kActivations) {
+    for (const auto& item : kActivations) {
+        const auto& name = item.first;
+        const auto& f = item.second;
         CAPTURE(name);
         Variable64 x(Tensor64{{1e4, -1e4, 0.0}, {-1e4, -1e4, -1e4}}, true);
         Variable64 y = f(x);

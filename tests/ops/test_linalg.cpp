@@ -85,7 +85,9 @@ TEST_CASE("matmul: forward against hand-computed values") {
 
 TEST_CASE("matmul: agrees with a naive loop, batched with broadcast batch dimensions") {
     unsigned seed = 1;
-    for (const auto& [sa, sb] : kMatmulShapes) {
+    for (const auto& item : kMatmulShapes) {
+        const auto& sa = item.first;
+        const auto& sb = item.second;
         CAPTURE(format_shape(sa));
         CAPTURE(format_shape(sb));
         const Tensor64 a = random_tensor(sa, seed++), b = random_tensor(sb, seed++);
@@ -104,7 +106,9 @@ TEST_CASE("matmul: agrees with a naive loop, batched with broadcast batch dimens
 
 TEST_CASE("matmul: gradient checks, including size-1 and broadcast batch dimensions") {
     unsigned seed = 100;
-    for (const auto& [sa, sb] : kMatmulShapes) {
+    for (const auto& item : kMatmulShapes) {
+        const auto& sa = item.first;
+        const auto& sb = item.second;
         CAPTURE(format_shape(sa));
         CAPTURE(format_shape(sb));
         XGRAD_CHECK_GRADCHECK([](const V64& in) { return matmul(in[0], in[1]); },
@@ -183,10 +187,12 @@ TEST_CASE("linear: forward against hand-computed values, with and without a bias
 
 TEST_CASE("linear: gradient checks and agreement with matmul + bias") {
     unsigned seed = 200;
-    for (const auto& [sx, in, out] :
+    for (const auto& shapes :
          {std::tuple{Shape{4, 3}, 3ul, 2ul}, std::tuple{Shape{1, 1}, 1ul, 1ul},
           std::tuple{Shape{5, 1}, 1ul, 3ul}, std::tuple{Shape{2, 3, 4}, 4ul, 2ul},
           std::tuple{Shape{3}, 3ul, 2ul}}) {
+        const Shape& sx = std::get<0>(shapes);
+        const std::size_t in = std::get<1>(shapes), out = std::get<2>(shapes);
         CAPTURE(format_shape(sx));
         const Tensor64 x = random_tensor(sx, seed++), w = random_tensor({in, out}, seed++);
         const Tensor64 b = random_tensor({out}, seed++);

@@ -118,8 +118,10 @@ TEST_CASE("losses: gradient checks for every reduction and several shapes") {
     for (Reduction r : kReductions) {
         CAPTURE(static_cast<int>(r));
         unsigned seed = 10;
-        for (const auto& [batch, classes] :
+        for (const auto& item :
              {std::pair{3ul, 4ul}, std::pair{1ul, 1ul}, std::pair{1ul, 3ul}, std::pair{4ul, 1ul}}) {
+            const auto& batch = item.first;
+            const auto& classes = item.second;
             CAPTURE(batch);
             CAPTURE(classes);
             IndexTensor labels = IndexTensor::from_shape({batch});
@@ -183,7 +185,9 @@ TEST_CASE("losses stay finite with finite gradients for logits of +-1e4") {
                      x, Variable(Tensor(xt::zeros_like(x.value()))), r);
              }},
         };
-        for (const auto& [name, f] : losses) {
+        for (const auto& item : losses) {
+            const auto& name = item.first;
+            const auto& f = item.second;
             CAPTURE(name);
             Variable x(big, true);
             Variable loss = f(x);

@@ -199,7 +199,9 @@ inline void check_resume(const MakeOptimizer& make, int k, int m) {
     CHECK(xt::all(xt::equal(resumed.b.value(), straight.b.value())));
     const auto a = opt->state_dict(), b = opt2->state_dict();
     REQUIRE(a.size() == b.size());
-    for (const auto& [key, t] : a) {
+    for (const auto& item : a) {
+        const auto& key = item.first;
+        const auto& t = item.second;
         REQUIRE(b.count(key) == 1);
         CHECK_MESSAGE(xt::all(xt::equal(t, b.at(key))), key);
     }

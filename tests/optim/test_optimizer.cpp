@@ -217,7 +217,9 @@ TEST_CASE("make_optimizer: every name, Keras defaults, a learning rate, unknown 
     const std::vector<std::pair<std::string, double>> expected = {
         {"sgd", 0.01}, {"adam", 0.001}, {"adamw", 0.001}, {"rmsprop", 0.001}, {"adagrad", 0.001}};
     CHECK(optimizer_names().size() == expected.size());
-    for (const auto& [name, lr] : expected) {
+    for (const auto& item : expected) {
+        const auto& name = item.first;
+        const auto& lr = item.second;
         CAPTURE(name);
         auto opt = make_optimizer(name, p.list());
         CHECK(opt->name() == name);
