@@ -10,7 +10,10 @@
 
 #include "framework/errors.h"
 #include "framework/record.h"
+#include "ops/broadcast.h"
 #include "ops/gemm.h"
+#include "ops/reduce.h"
+#include "ops/shape.h"
 
 namespace xgrad {
 
@@ -176,6 +179,12 @@ VariableOf<T> matmul(const VariableOf<T>& a, const VariableOf<T>& b) {
             grads[1] = std::move(db);
         }
         return grads;
+    }, [](const GraphBackwardContext<T>& c) {
+        const VariableOf<T> A = c.input(0), B = c.input(1);
+        VariableList<T> grads(2);
+        if (c.needs(0)) grads[0] = sum_to(matmul(c.grad, transpose(B)), A.shape());
+        if (c.needs(1)) grads[1] = sum_to(matmul(transpose(A), c.grad), B.shape());
+        return grads;
     });
 }
 
@@ -185,8 +194,10 @@ VariableOf<T> transpose(const VariableOf<T>& x) {
         throw ShapeError("transpose",
                          "needs rank 2 or more, got shape " + format_shape_of(x.value()));
     }
-    return record<T>("transpose", swap_last_two(x.value()), {x},
-                     [](const BackwardContext<T>& c) { return Grads<T>{swap_last_two(c.grad)}; });
+    return record<T>(
+        "transpose", swap_last_two(x.value()), {x},
+        [](const BackwardContext<T>& c) { return Grads<T>{swap_last_two(c.grad)}; },
+        [](const GraphBackwardContext<T>& c) { return VariableList<T>{transpose(c.grad)}; });
 }
 
 template <class T>
@@ -250,8 +261,20 @@ VariableOf<T> linear(const VariableOf<T>& x, const VariableOf<T>& weight,
         }
         return grads;
     };
-    if (bias.defined()) return record<T>("linear", std::move(y), {x, weight, bias}, backward);
-    return record<T>("linear", std::move(y), {x, weight}, backward);
+    auto graph_backward = [](const GraphBackwardContext<T>& c) {
+        const VariableOf<T> X = c.input(0), W = c.input(1);
+        const long in = static_cast<long>(W.shape()[0]), out = static_cast<long>(W.shape()[1]);
+        VariableList<T> grads(c.node->inputs.size());
+        if (c.needs(0)) grads[0] = linear(c.grad, transpose(W));
+        const VariableOf<T> g_rows = reshape(c.grad, {-1, out});
+        if (c.needs(1)) grads[1] = matmul(transpose(reshape(X, {-1, in})), g_rows);
+        if (grads.size() == 3 && c.needs(2)) grads[2] = sum(g_rows, {0});
+        return grads;
+    };
+    if (bias.defined()) {
+        return record<T>("linear", std::move(y), {x, weight, bias}, backward, graph_backward);
+    }
+    return record<T>("linear", std::move(y), {x, weight}, backward, graph_backward);
 }
 
 #define XGRAD_INSTANTIATE_LINALG(T)                                            \
