@@ -53,9 +53,10 @@ GradcheckResult gradcheck(const GradcheckFn& f, const std::vector<Tensor64>& inp
             const double a = analytic.flat(k);
             const double err = std::abs(a - numeric);
             const double excess = err - (options.atol + options.rtol * std::abs(numeric));
-            const bool bad = excess > 0 || !std::isfinite(a);
-            if (err > result.max_abs_error || !std::isfinite(a)) result.max_abs_error = err;
-            if (bad && (result.ok || excess > worst_excess)) {
+            // Written as !(excess <= 0) so that a NaN on either side fails the check.
+            const bool bad = !(excess <= 0) || !std::isfinite(a) || !std::isfinite(numeric);
+            if (err > result.max_abs_error || !std::isfinite(err)) result.max_abs_error = err;
+            if (bad && (result.ok || !(excess <= worst_excess))) {
                 result.ok = false;
                 worst_excess = excess;
                 result.input = i;

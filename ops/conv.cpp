@@ -271,6 +271,8 @@ VariableOf<T> conv2d(const VariableOf<T>& x, const VariableOf<T>& kernel, const 
             }
             first = false;
         }
+        // An empty batch has no chunk: the kernel gradient is zero, not uninitialised.
+        if (c.needs(1) && first) dk.fill(T(0));
         if (c.needs(0)) grads[0] = std::move(dx);
         if (c.needs(1)) grads[1] = std::move(dk);
         if (bias_grad) grads[2] = std::move(db);

@@ -172,3 +172,14 @@ TEST_CASE("conv2d: errors name the op and the shapes") {
     CHECK_THROWS_AS(conv2d(x, k3, Variable(), {{1, 1}, "full", {1, 1}}), std::invalid_argument);
     CHECK_THROWS_AS(conv2d(x, k3, Variable(), {{0, 1}, "valid", {1, 1}}), std::invalid_argument);
 }
+
+TEST_CASE("conv2d: an empty batch has zero kernel and bias gradients") {
+    Variable64 x(Tensor64::from_shape({0, 5, 5, 2}), true);
+    Variable64 k(Tensor64(xt::ones<double>({3, 3, 2, 4})), true);
+    Variable64 b(Tensor64(xt::ones<double>({4})), true);
+    Variable64 y = conv2d(x, k, b);
+    CHECK(y.shape() == Shape{0, 3, 3, 4});
+    sum(y * 2.0).backward();
+    XGRAD_CHECK_TENSOR_CLOSE(k.grad(), Tensor64(xt::zeros<double>({3, 3, 2, 4})));
+    XGRAD_CHECK_TENSOR_CLOSE(b.grad(), Tensor64(xt::zeros<double>({4})));
+}
