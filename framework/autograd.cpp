@@ -31,8 +31,7 @@ std::vector<VariableOf<T>> grad(const std::vector<VariableOf<T>>& outputs,
         if (options.grad_outputs.empty()) {
             if (y.size() != 1) {
                 throw GraphError("grad: output " + std::to_string(i) + " has shape " +
-                                 format_shape(y.shape()) +
-                                 ", not one element; pass grad_outputs");
+                                 format_shape(y.shape()) + ", not one element; pass grad_outputs");
             }
             TensorOf<T> one = TensorOf<T>::from_shape(y.value().shape());
             one.fill(T(1));
@@ -77,8 +76,8 @@ namespace {
 template <class T>
 VariableOf<T> checked_scalar(const char* who, const VariableOf<T>& y) {
     if (y.size() != 1) {
-        throw ShapeError(who, "the function must return one element, got shape " +
-                                  format_shape(y.shape()));
+        throw ShapeError(
+            who, "the function must return one element, got shape " + format_shape(y.shape()));
     }
     return y;
 }
@@ -88,8 +87,8 @@ VariableOf<T> checked_scalar(const char* who, const VariableOf<T>& y) {
 template <class T>
 TensorOf<T> hvp(const ScalarFunction<T>& f, const TensorOf<T>& x, const TensorOf<T>& v) {
     if (x.shape() != v.shape()) {
-        throw ShapeError("hvp", "x has shape " + format_shape_of(x) + " but v has shape " +
-                                    format_shape_of(v));
+        throw ShapeError(
+            "hvp", "x has shape " + format_shape_of(x) + " but v has shape " + format_shape_of(v));
     }
     EnableGradGuard grad_on;
     VariableOf<T> xv(x, true);
@@ -136,12 +135,12 @@ TensorOf<T> hessian(const ScalarFunction<T>& f, const TensorOf<T>& x) {
         x);
 }
 
-#define XGRAD_INSTANTIATE_AUTOGRAD(T)                                                      \
-    template std::vector<VariableOf<T>> grad(const std::vector<VariableOf<T>>&,           \
-                                             const std::vector<VariableOf<T>>&,           \
-                                             const GradOptions<T>&);                      \
+#define XGRAD_INSTANTIATE_AUTOGRAD(T)                                                           \
+    template std::vector<VariableOf<T>> grad(const std::vector<VariableOf<T>>&,                 \
+                                             const std::vector<VariableOf<T>>&,                 \
+                                             const GradOptions<T>&);                            \
     template TensorOf<T> hvp(const ScalarFunction<T>&, const TensorOf<T>&, const TensorOf<T>&); \
-    template TensorOf<T> jacobian(const TensorFunction<T>&, const TensorOf<T>&);           \
+    template TensorOf<T> jacobian(const TensorFunction<T>&, const TensorOf<T>&);                \
     template TensorOf<T> hessian(const ScalarFunction<T>&, const TensorOf<T>&);
 XGRAD_FOR_EACH_DTYPE(XGRAD_INSTANTIATE_AUTOGRAD)
 

@@ -116,8 +116,11 @@ G initial_grad(const auto& seed) {
     }
 }
 
-// One pass, carrying gradients of type G (TensorOf<T> or VariableOf<T>).
-template <class T, class G>
+// One pass, carrying gradients of type G (TensorOf<T> or VariableOf<T>). With InNodes (plain
+// backward(), the training hot path) a gradient waits in its node's grad field and leaves
+// accumulate as it arrives, as before gradients of gradients existed: no per-pass map. The
+// other passes keep waiting gradients in a map, so that nothing's .grad() changes.
+template <class T, class G, bool InNodes>
 std::vector<VariableOf<T>> propagate(const std::vector<std::shared_ptr<Node<T>>>& roots,
                                      const std::vector<VariableOf<T>>& seeds, bool release,
                                      const std::vector<std::shared_ptr<Node<T>>>* capture) {
@@ -130,18 +133,43 @@ std::vector<VariableOf<T>> propagate(const std::vector<std::shared_ptr<Node<T>>>
         }
     }
 
-    // Gradients that reached a node and have not been passed on yet. Kept out of the nodes,
-    // so that a captured pass leaves every node's .grad() as it was.
-    std::unordered_map<const Node<T>*, G> pending;
-    auto deliver = [&pending](const Node<T>* to, G&& g) {
-        auto [it, fresh] = pending.try_emplace(to);
-        if (fresh) {
-            it->second = std::move(g);
+    std::unordered_map<const Node<T>*, G> pending;  // unused with InNodes
+    auto deliver = [&pending](Node<T>& to, G&& g) {
+        if constexpr (InNodes) {
+            if (to.is_leaf()) {
+                accumulate_leaf(to, std::move(g));
+            } else if (!to.has_grad) {
+                to.grad = std::move(g);
+                to.has_grad = true;
+            } else {
+                to.grad += g;
+            }
         } else {
-            add_into(it->second, std::move(g));
+            auto [it, fresh] = pending.try_emplace(&to);
+            if (fresh) {
+                it->second = std::move(g);
+            } else {
+                add_into(it->second, std::move(g));
+            }
         }
     };
-    for (std::size_t i = 0; i < roots.size(); ++i) deliver(roots[i].get(), initial_grad<G>(seeds[i]));
+    // Moves the gradient waiting at `node` into `out`; false when none is waiting.
+    auto take = [&pending](Node<T>& node, G& out) {
+        if constexpr (InNodes) {
+            if (node.is_leaf() || !node.has_grad) return false;
+            out = std::move(node.grad);
+            node.grad = TensorOf<T>();
+            node.has_grad = false;
+            return true;
+        } else {
+            auto found = pending.find(&node);
+            if (found == pending.end()) return false;
+            out = std::move(found->second);
+            pending.erase(found);
+            return true;
+        }
+    };
+    for (std::size_t i = 0; i < roots.size(); ++i) deliver(*roots[i], initial_grad<G>(seeds[i]));
 
     std::unordered_map<const Node<T>*, std::size_t> wanted;  // captured node -> its slot
     if (capture) {
@@ -151,14 +179,12 @@ std::vector<VariableOf<T>> propagate(const std::vector<std::shared_ptr<Node<T>>>
 
     for (auto it = order.rbegin(); it != order.rend(); ++it) {
         const std::shared_ptr<Node<T>>& node = *it;
-        auto found = pending.find(node.get());
-        if (found == pending.end()) continue;
-        G grad = std::move(found->second);
-        pending.erase(found);
+        G grad;
+        if (!take(*node, grad)) continue;
 
-        if (auto w = wanted.find(node.get()); w != wanted.end()) {
-            captured[w->second] = node->is_leaf() ? to_variable<T>(std::move(grad))
-                                                  : to_variable<T>(G(grad));
+        if (auto w = capture ? wanted.find(node.get()) : wanted.end(); w != wanted.end()) {
+            captured[w->second] =
+                node->is_leaf() ? to_variable<T>(std::move(grad)) : to_variable<T>(G(grad));
             if (node->is_leaf()) continue;
         }
         if (node->is_leaf()) {
@@ -181,7 +207,7 @@ std::vector<VariableOf<T>> propagate(const std::vector<std::shared_ptr<Node<T>>>
                                      format_shape_of(value_of<T>(grads[i])) +
                                      " but its input has shape " + format_shape_of(input.value));
             }
-            deliver(&input, std::move(grads[i]));
+            deliver(*node->inputs[i], std::move(grads[i]));
         }
         if (release) {
             // Free this node's part of the graph now: once its inputs hold no reference to
@@ -212,12 +238,15 @@ std::vector<VariableOf<T>> run_backward(const std::vector<std::shared_ptr<Node<T
         }
     }
     const bool release = !options.retain_graph && !options.create_graph;
-    if (options.create_graph) return propagate<T, VariableOf<T>>(roots, seeds, release, capture);
-    return propagate<T, TensorOf<T>>(roots, seeds, release, capture);
+    if (options.create_graph) {
+        return propagate<T, VariableOf<T>, false>(roots, seeds, release, capture);
+    }
+    if (capture) return propagate<T, TensorOf<T>, false>(roots, seeds, release, capture);
+    return propagate<T, TensorOf<T>, true>(roots, seeds, release, capture);
 }
 
-#define XGRAD_INSTANTIATE_BACKWARD(T)                                                     \
-    template std::vector<VariableOf<T>> run_backward(                                     \
+#define XGRAD_INSTANTIATE_BACKWARD(T)                                                    \
+    template std::vector<VariableOf<T>> run_backward(                                    \
         const std::vector<std::shared_ptr<Node<T>>>&, const std::vector<VariableOf<T>>&, \
         const BackwardOptions&, const std::vector<std::shared_ptr<Node<T>>>*);
 XGRAD_FOR_EACH_DTYPE(XGRAD_INSTANTIATE_BACKWARD)

@@ -22,9 +22,8 @@ struct BackwardOptions {
 // captured node, an empty handle for a node the roots do not depend on (autograd grad()).
 // The graph is freed as the pass goes, unless retain_graph or create_graph.
 template <class T>
-std::vector<VariableOf<T>> run_backward(const std::vector<std::shared_ptr<Node<T>>>& roots,
-                                        const std::vector<VariableOf<T>>& seeds,
-                                        const BackwardOptions& options,
-                                        const std::vector<std::shared_ptr<Node<T>>>* capture = nullptr);
+std::vector<VariableOf<T>> run_backward(
+    const std::vector<std::shared_ptr<Node<T>>>& roots, const std::vector<VariableOf<T>>& seeds,
+    const BackwardOptions& options, const std::vector<std::shared_ptr<Node<T>>>* capture = nullptr);
 
 }  // namespace xgrad

@@ -108,10 +108,9 @@ GradcheckResult gradgradcheck(const GradcheckFn& f, const std::vector<Tensor64>&
             if (!x.requires_grad()) x = Variable64(x.value(), true);
         }
         const Variable64 y = f(leaves);
-        const std::vector<Variable64> grads =
-            grad<double>({y}, leaves,
-                         {.grad_outputs = {Variable64(w)}, .create_graph = true,
-                          .allow_unused = true});
+        const std::vector<Variable64> grads = grad<double>(
+            {y}, leaves,
+            {.grad_outputs = {Variable64(w)}, .create_graph = true, .allow_unused = true});
         Variable64 total(0.0);
         for (std::size_t i = 0; i < grads.size(); ++i) {
             total = total + sum(grads[i] * Variable64(directions[i]));
@@ -120,8 +119,8 @@ GradcheckResult gradgradcheck(const GradcheckFn& f, const std::vector<Tensor64>&
     };
     GradcheckResult result = gradcheck(first_order, inputs, options);
     if (!result.ok) {
-        result.message = "gradgradcheck: second derivative " + result.message.substr(
-                                                                   std::string("gradcheck: ").size());
+        result.message = "gradgradcheck: second derivative " +
+                         result.message.substr(std::string("gradcheck: ").size());
     }
     return result;
 }

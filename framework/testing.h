@@ -30,10 +30,10 @@ Comparison compare_tensors(const TensorOf<T>& actual, const TensorOf<T>& expecte
         CHECK_MESSAGE(xgrad_cmp_.ok, xgrad_cmp_.message);                                     \
     } while (false)
 
-#define XGRAD_CHECK_GRADGRADCHECK(f, ...)                                \
-    do {                                                                 \
+#define XGRAD_CHECK_GRADGRADCHECK(f, ...)                                 \
+    do {                                                                  \
         const auto xgrad_ggc_ = ::xgrad::gradgradcheck((f), __VA_ARGS__); \
-        CHECK_MESSAGE(xgrad_ggc_.ok, xgrad_ggc_.message);                \
+        CHECK_MESSAGE(xgrad_ggc_.ok, xgrad_ggc_.message);                 \
     } while (false)
 
 #define XGRAD_CHECK_GRADCHECK(f, ...)                                \

@@ -85,13 +85,13 @@ class VariableOf {
     // A seed tensor (or xtensor expression). A template, so that a braced
     // `backward({.create_graph = true})` is never taken for a tensor.
     template <class E>
-    requires std::is_constructible_v<TensorOf<T>, const E&>
-    void backward(const E& seed, bool keep_graph = false) const {
+    requires std::is_constructible_v < TensorOf<T>,
+    const E& > void backward(const E& seed, bool keep_graph = false) const {
         backward(VariableOf(TensorOf<T>(seed)), BackwardOptions{.retain_graph = keep_graph});
     }
     template <class E>
-    requires std::is_constructible_v<TensorOf<T>, const E&>
-    void backward(const E& seed, const BackwardOptions& options) const {
+    requires std::is_constructible_v < TensorOf<T>,
+    const E& > void backward(const E& seed, const BackwardOptions& options) const {
         backward(VariableOf(TensorOf<T>(seed)), options);
     }
 

@@ -290,62 +290,62 @@ VariableOf<T> hard_sigmoid(const VariableOf<T>& x) {
 template <class T>
 VariableOf<T> softmax(const VariableOf<T>& x, int axis) {
     const AxisView v = axis_view("softmax", x.value().shape(), axis);
-    return record<T>("softmax", softmax_forward(x.value(), v, false), {x},
-                     [v](const BackwardContext<T>& c) {
-                         // dx = y * (g - sum(g * y)) along the axis.
-                         TensorOf<T> dx = TensorOf<T>::from_shape(c.grad.shape());
-                         const T* g = c.grad.data();
-                         const T* y = c.output.data();
-                         T* out = dx.data();
-                         for (std::size_t o = 0; o < v.outer; ++o) {
-                             for (std::size_t j = 0; j < v.inner; ++j) {
-                                 const std::size_t base = o * v.n * v.inner + j;
-                                 T dot = 0;
-                                 for (std::size_t i = 0; i < v.n; ++i) {
-                                     dot += g[base + i * v.inner] * y[base + i * v.inner];
-                                 }
-                                 for (std::size_t i = 0; i < v.n; ++i) {
-                                     const std::size_t p = base + i * v.inner;
-                                     out[p] = y[p] * (g[p] - dot);
-                                 }
-                             }
-                         }
-                         return Grads<T>{std::move(dx)};
-                     },
-                     [axis](const GraphBackwardContext<T>& c) {
-                         const VariableOf<T> y = c.output();
-                         return VariableList<T>{y * (c.grad - sum(c.grad * y, {axis}, true))};
-                     });
+    return record<T>(
+        "softmax", softmax_forward(x.value(), v, false), {x},
+        [v](const BackwardContext<T>& c) {
+            // dx = y * (g - sum(g * y)) along the axis.
+            TensorOf<T> dx = TensorOf<T>::from_shape(c.grad.shape());
+            const T* g = c.grad.data();
+            const T* y = c.output.data();
+            T* out = dx.data();
+            for (std::size_t o = 0; o < v.outer; ++o) {
+                for (std::size_t j = 0; j < v.inner; ++j) {
+                    const std::size_t base = o * v.n * v.inner + j;
+                    T dot = 0;
+                    for (std::size_t i = 0; i < v.n; ++i) {
+                        dot += g[base + i * v.inner] * y[base + i * v.inner];
+                    }
+                    for (std::size_t i = 0; i < v.n; ++i) {
+                        const std::size_t p = base + i * v.inner;
+                        out[p] = y[p] * (g[p] - dot);
+                    }
+                }
+            }
+            return Grads<T>{std::move(dx)};
+        },
+        [axis](const GraphBackwardContext<T>& c) {
+            const VariableOf<T> y = c.output();
+            return VariableList<T>{y * (c.grad - sum(c.grad * y, {axis}, true))};
+        });
 }
 
 template <class T>
 VariableOf<T> log_softmax(const VariableOf<T>& x, int axis) {
     const AxisView v = axis_view("log_softmax", x.value().shape(), axis);
-    return record<T>("log_softmax", softmax_forward(x.value(), v, true), {x},
-                     [v](const BackwardContext<T>& c) {
-                         // dx = g - softmax * sum(g) along the axis, softmax = exp(y).
-                         TensorOf<T> dx = TensorOf<T>::from_shape(c.grad.shape());
-                         const T* g = c.grad.data();
-                         const T* y = c.output.data();
-                         T* out = dx.data();
-                         for (std::size_t o = 0; o < v.outer; ++o) {
-                             for (std::size_t j = 0; j < v.inner; ++j) {
-                                 const std::size_t base = o * v.n * v.inner + j;
-                                 T total = 0;
-                                 for (std::size_t i = 0; i < v.n; ++i)
-                                     total += g[base + i * v.inner];
-                                 for (std::size_t i = 0; i < v.n; ++i) {
-                                     const std::size_t p = base + i * v.inner;
-                                     out[p] = g[p] - std::exp(y[p]) * total;
-                                 }
-                             }
-                         }
-                         return Grads<T>{std::move(dx)};
-                     },
-                     [axis](const GraphBackwardContext<T>& c) {
-                         return VariableList<T>{c.grad -
-                                                exp(c.output()) * sum(c.grad, {axis}, true)};
-                     });
+    return record<T>(
+        "log_softmax", softmax_forward(x.value(), v, true), {x},
+        [v](const BackwardContext<T>& c) {
+            // dx = g - softmax * sum(g) along the axis, softmax = exp(y).
+            TensorOf<T> dx = TensorOf<T>::from_shape(c.grad.shape());
+            const T* g = c.grad.data();
+            const T* y = c.output.data();
+            T* out = dx.data();
+            for (std::size_t o = 0; o < v.outer; ++o) {
+                for (std::size_t j = 0; j < v.inner; ++j) {
+                    const std::size_t base = o * v.n * v.inner + j;
+                    T total = 0;
+                    for (std::size_t i = 0; i < v.n; ++i) total += g[base + i * v.inner];
+                    for (std::size_t i = 0; i < v.n; ++i) {
+                        const std::size_t p = base + i * v.inner;
+                        out[p] = g[p] - std::exp(y[p]) * total;
+                    }
+                }
+            }
+            return Grads<T>{std::move(dx)};
+        },
+        [axis](const GraphBackwardContext<T>& c) {
+            return VariableList<T>{c.grad - exp(c.output()) * sum(c.grad, {axis}, true)};
+        });
 }
 
 const std::vector<std::string>& activation_names() {

@@ -19,9 +19,7 @@ VariableOf<T> broadcast_to(const VariableOf<T>& x, const Shape& shape) {
     return record<T>(
         "broadcast_to", TensorOf<T>(xt::broadcast(x.value(), shape)), {x},
         [from](const BackwardContext<T>& c) { return Grads<T>{sum_to<T>(c.grad, from)}; },
-        [from](const GraphBackwardContext<T>& c) {
-            return VariableList<T>{sum_to(c.grad, from)};
-        });
+        [from](const GraphBackwardContext<T>& c) { return VariableList<T>{sum_to(c.grad, from)}; });
 }
 
 template <class T>
@@ -38,7 +36,7 @@ VariableOf<T> sum_to(const VariableOf<T>& x, const Shape& shape) {
         });
 }
 
-#define XGRAD_INSTANTIATE_BROADCAST(T)                                             \
+#define XGRAD_INSTANTIATE_BROADCAST(T)                                       \
     template VariableOf<T> broadcast_to(const VariableOf<T>&, const Shape&); \
     template VariableOf<T> sum_to(const VariableOf<T>&, const Shape&);
 XGRAD_FOR_EACH_DTYPE(XGRAD_INSTANTIATE_BROADCAST)

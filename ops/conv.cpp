@@ -363,8 +363,8 @@ VariableOf<T> conv2d_kernel_grad(const VariableOf<T>& x, const VariableOf<T>& gr
     const Shape x_shape = x.shape();
     const ConvGeometry g = plan_conv(x_shape, k_shape, options);
     TensorOf<T> dk = xt::zeros<T>(k_shape);
-    conv_backward<T>(g, grad.value().data(), nullptr, x.value().data(), nullptr, nullptr,
-                     dk.data(), nullptr);
+    conv_backward<T>(g, grad.value().data(), nullptr, x.value().data(), nullptr, nullptr, dk.data(),
+                     nullptr);
     auto both = [options, x_shape](const VariableOf<T>& upstream, const VariableOf<T>& xv,
                                    const VariableOf<T>& g, bool need_x, bool need_g) {
         VariableList<T> grads(2);

@@ -41,7 +41,8 @@ TensorOf<T> apply(const TensorOf<T>& a, const TensorOf<T>& b, F f) {
 
 // The graph form of input_grad: the gradient for input i reduced to its shape (differentiable).
 template <class T>
-VariableOf<T> input_grad(const GraphBackwardContext<T>& c, std::size_t i, const VariableOf<T>& grad) {
+VariableOf<T> input_grad(const GraphBackwardContext<T>& c, std::size_t i,
+                         const VariableOf<T>& grad) {
     if (!c.needs(i)) return VariableOf<T>();
     return sum_to(grad, c.input(i).shape());
 }
@@ -62,33 +63,35 @@ VariableOf<T> constant(TensorOf<T> t) {
 template <class T>
 VariableOf<T> add(const VariableOf<T>& a, const VariableOf<T>& b) {
     broadcast_shapes("add", a.shape(), b.shape());
-    return record<T>("add", XGRAD_APPLY(a.value(), b.value(), p + q), {a, b},
-                     [](const BackwardContext<T>& c) {
-                         return Grads<T>{input_grad(c, 0, c.grad), input_grad(c, 1, c.grad)};
-                     },
-                     [](const GraphBackwardContext<T>& c) {
-                         return VariableList<T>{input_grad(c, 0, c.grad), input_grad(c, 1, c.grad)};
-                     });
+    return record<T>(
+        "add", XGRAD_APPLY(a.value(), b.value(), p + q), {a, b},
+        [](const BackwardContext<T>& c) {
+            return Grads<T>{input_grad(c, 0, c.grad), input_grad(c, 1, c.grad)};
+        },
+        [](const GraphBackwardContext<T>& c) {
+            return VariableList<T>{input_grad(c, 0, c.grad), input_grad(c, 1, c.grad)};
+        });
 }
 
 template <class T>
 VariableOf<T> sub(const VariableOf<T>& a, const VariableOf<T>& b) {
     broadcast_shapes("sub", a.shape(), b.shape());
-    return record<T>("sub", XGRAD_APPLY(a.value(), b.value(), p - q), {a, b},
-                     [](const BackwardContext<T>& c) {
-                         return Grads<T>{input_grad(c, 0, c.grad), input_grad(c, 1, -c.grad)};
-                     },
-                     [](const GraphBackwardContext<T>& c) {
-                         return VariableList<T>{input_grad(c, 0, c.grad),
-                                                input_grad(c, 1, -c.grad)};
-                     });
+    return record<T>(
+        "sub", XGRAD_APPLY(a.value(), b.value(), p - q), {a, b},
+        [](const BackwardContext<T>& c) {
+            return Grads<T>{input_grad(c, 0, c.grad), input_grad(c, 1, -c.grad)};
+        },
+        [](const GraphBackwardContext<T>& c) {
+            return VariableList<T>{input_grad(c, 0, c.grad), input_grad(c, 1, -c.grad)};
+        });
 }
 
 template <class T>
 VariableOf<T> mul(const VariableOf<T>& a, const VariableOf<T>& b) {
     broadcast_shapes("mul", a.shape(), b.shape());
     return record<T>(
-        "mul", XGRAD_APPLY(a.value(), b.value(), p * q), {a, b}, [](const BackwardContext<T>& c) {
+        "mul", XGRAD_APPLY(a.value(), b.value(), p * q), {a, b},
+        [](const BackwardContext<T>& c) {
             TensorOf<T> ga, gb;
             if (c.needs(0)) ga = XGRAD_APPLY(c.grad, c.input(1), p * q);
             if (c.needs(1)) gb = XGRAD_APPLY(c.grad, c.input(0), p * q);
@@ -104,7 +107,8 @@ template <class T>
 VariableOf<T> div(const VariableOf<T>& a, const VariableOf<T>& b) {
     broadcast_shapes("div", a.shape(), b.shape());
     return record<T>(
-        "div", XGRAD_APPLY(a.value(), b.value(), p / q), {a, b}, [](const BackwardContext<T>& c) {
+        "div", XGRAD_APPLY(a.value(), b.value(), p / q), {a, b},
+        [](const BackwardContext<T>& c) {
             const auto& y = c.input(1);
             TensorOf<T> ga, gb;
             if (c.needs(0)) ga = XGRAD_APPLY(c.grad, y, p / q);
@@ -113,29 +117,33 @@ VariableOf<T> div(const VariableOf<T>& a, const VariableOf<T>& b) {
         },
         [](const GraphBackwardContext<T>& c) {
             const VariableOf<T> y = c.input(1);
-            return VariableList<T>{input_grad(c, 0, c.needs(0) ? c.grad / y : c.grad),
-                                   input_grad(c, 1, c.needs(1) ? -c.grad * c.output() / y : c.grad)};
+            return VariableList<T>{
+                input_grad(c, 0, c.needs(0) ? c.grad / y : c.grad),
+                input_grad(c, 1, c.needs(1) ? -c.grad * c.output() / y : c.grad)};
         });
 }
 
 template <class T>
 VariableOf<T> neg(const VariableOf<T>& a) {
-    return record<T>("neg", -a.value(), {a},
-                     [](const BackwardContext<T>& c) { return Grads<T>{-c.grad}; },
-                     [](const GraphBackwardContext<T>& c) { return VariableList<T>{-c.grad}; });
+    return record<T>(
+        "neg", -a.value(), {a}, [](const BackwardContext<T>& c) { return Grads<T>{-c.grad}; },
+        [](const GraphBackwardContext<T>& c) { return VariableList<T>{-c.grad}; });
 }
 
 template <class T>
 VariableOf<T> pow(const VariableOf<T>& x, double exponent) {
     const T p = static_cast<T>(exponent);
-    return record<T>("pow", xt::pow(x.value(), p), {x}, [p](const BackwardContext<T>& c) {
-        // x^0 is constant: a zero gradient, not 0 * x^-1 (NaN at x == 0).
-        if (p == T(0)) return Grads<T>{xt::zeros_like(c.grad)};
-        return Grads<T>{c.grad * p * xt::pow(c.input(0), p - T(1))};
-    }, [p](const GraphBackwardContext<T>& c) {
-        if (p == T(0)) return VariableList<T>{c.grad * T(0)};
-        return VariableList<T>{c.grad * p * pow(c.input(0), double(p) - 1.0)};
-    });
+    return record<T>(
+        "pow", xt::pow(x.value(), p), {x},
+        [p](const BackwardContext<T>& c) {
+            // x^0 is constant: a zero gradient, not 0 * x^-1 (NaN at x == 0).
+            if (p == T(0)) return Grads<T>{xt::zeros_like(c.grad)};
+            return Grads<T>{c.grad * p * xt::pow(c.input(0), p - T(1))};
+        },
+        [p](const GraphBackwardContext<T>& c) {
+            if (p == T(0)) return VariableList<T>{c.grad * T(0)};
+            return VariableList<T>{c.grad * p * pow(c.input(0), double(p) - 1.0)};
+        });
 }
 
 template <class T>
@@ -172,39 +180,39 @@ VariableOf<T> pow(const VariableOf<T>& x, const Same<VariableOf<T>>& exponent) {
 
 template <class T>
 VariableOf<T> exp(const VariableOf<T>& x) {
-    return record<T>("exp", xt::exp(x.value()), {x},
-                     [](const BackwardContext<T>& c) { return Grads<T>{c.grad * c.output}; },
-                     [](const GraphBackwardContext<T>& c) {
-                         return VariableList<T>{c.grad * c.output()};
-                     });
+    return record<T>(
+        "exp", xt::exp(x.value()), {x},
+        [](const BackwardContext<T>& c) { return Grads<T>{c.grad * c.output}; },
+        [](const GraphBackwardContext<T>& c) { return VariableList<T>{c.grad * c.output()}; });
 }
 
 template <class T>
 VariableOf<T> log(const VariableOf<T>& x) {
-    return record<T>("log", xt::log(x.value()), {x},
-                     [](const BackwardContext<T>& c) { return Grads<T>{c.grad / c.input(0)}; },
-                     [](const GraphBackwardContext<T>& c) {
-                         return VariableList<T>{c.grad / c.input(0)};
-                     });
+    return record<T>(
+        "log", xt::log(x.value()), {x},
+        [](const BackwardContext<T>& c) { return Grads<T>{c.grad / c.input(0)}; },
+        [](const GraphBackwardContext<T>& c) { return VariableList<T>{c.grad / c.input(0)}; });
 }
 
 template <class T>
 VariableOf<T> sqrt(const VariableOf<T>& x) {
-    return record<T>("sqrt", xt::sqrt(x.value()), {x}, [](const BackwardContext<T>& c) {
-        return Grads<T>{c.grad / (T(2) * c.output)};
-    }, [](const GraphBackwardContext<T>& c) {
-        return VariableList<T>{c.grad / (T(2) * c.output())};
-    });
+    return record<T>(
+        "sqrt", xt::sqrt(x.value()), {x},
+        [](const BackwardContext<T>& c) { return Grads<T>{c.grad / (T(2) * c.output)}; },
+        [](const GraphBackwardContext<T>& c) {
+            return VariableList<T>{c.grad / (T(2) * c.output())};
+        });
 }
 
 template <class T>
 VariableOf<T> abs(const VariableOf<T>& x) {
     // xt::sign is 0 at 0, which gives the documented zero gradient there.
-    return record<T>("abs", xt::abs(x.value()), {x}, [](const BackwardContext<T>& c) {
-        return Grads<T>{c.grad * xt::sign(c.input(0))};
-    }, [](const GraphBackwardContext<T>& c) {
-        return VariableList<T>{c.grad * constant<T>(xt::sign(c.input(0).value()))};
-    });
+    return record<T>(
+        "abs", xt::abs(x.value()), {x},
+        [](const BackwardContext<T>& c) { return Grads<T>{c.grad * xt::sign(c.input(0))}; },
+        [](const GraphBackwardContext<T>& c) {
+            return VariableList<T>{c.grad * constant<T>(xt::sign(c.input(0).value()))};
+        });
 }
 
 template <class T>
@@ -229,13 +237,16 @@ VariableOf<T> clamp(const VariableOf<T>& x, double lo, double hi) {
             fmt::format("clamp: lower bound {} is greater than upper bound {}", lo, hi));
     }
     const T l = static_cast<T>(lo), h = static_cast<T>(hi);
-    return record<T>("clamp", xt::clip(x.value(), l, h), {x}, [l, h](const BackwardContext<T>& c) {
-        const auto& v = c.input(0);
-        return Grads<T>{xt::where(v >= l && v <= h, c.grad, T(0))};
-    }, [l, h](const GraphBackwardContext<T>& c) {
-        const TensorOf<T>& v = c.input(0).value();
-        return VariableList<T>{where(Mask(v >= l && v <= h), c.grad, T(0))};
-    });
+    return record<T>(
+        "clamp", xt::clip(x.value(), l, h), {x},
+        [l, h](const BackwardContext<T>& c) {
+            const auto& v = c.input(0);
+            return Grads<T>{xt::where(v >= l && v <= h, c.grad, T(0))};
+        },
+        [l, h](const GraphBackwardContext<T>& c) {
+            const TensorOf<T>& v = c.input(0).value();
+            return VariableList<T>{where(Mask(v >= l && v <= h), c.grad, T(0))};
+        });
 }
 
 namespace {
@@ -273,33 +284,35 @@ VariableList<T> select_grads(const GraphBackwardContext<T>& c, const TensorOf<T>
 template <class T>
 VariableOf<T> minimum(const VariableOf<T>& a, const Same<VariableOf<T>>& b) {
     broadcast_shapes("minimum", a.shape(), b.shape());
-    return record<T>("minimum", XGRAD_APPLY(a.value(), b.value(), xt::minimum(p, q)), {a, b},
-                     [](const BackwardContext<T>& c) {
-                         return select_grads(c, minimum_weight(c.input(0), c.input(1)));
-                     },
-                     [](const GraphBackwardContext<T>& c) {
-                         return select_grads(c, minimum_weight(c.input(0).value(), c.input(1).value()));
-                     });
+    return record<T>(
+        "minimum", XGRAD_APPLY(a.value(), b.value(), xt::minimum(p, q)), {a, b},
+        [](const BackwardContext<T>& c) {
+            return select_grads(c, minimum_weight(c.input(0), c.input(1)));
+        },
+        [](const GraphBackwardContext<T>& c) {
+            return select_grads(c, minimum_weight(c.input(0).value(), c.input(1).value()));
+        });
 }
 
 template <class T>
 VariableOf<T> maximum(const VariableOf<T>& a, const Same<VariableOf<T>>& b) {
     broadcast_shapes("maximum", a.shape(), b.shape());
-    return record<T>("maximum", XGRAD_APPLY(a.value(), b.value(), xt::maximum(p, q)), {a, b},
-                     [](const BackwardContext<T>& c) {
-                         return select_grads(c, maximum_weight(c.input(0), c.input(1)));
-                     },
-                     [](const GraphBackwardContext<T>& c) {
-                         return select_grads(c, maximum_weight(c.input(0).value(), c.input(1).value()));
-                     });
+    return record<T>(
+        "maximum", XGRAD_APPLY(a.value(), b.value(), xt::maximum(p, q)), {a, b},
+        [](const BackwardContext<T>& c) {
+            return select_grads(c, maximum_weight(c.input(0), c.input(1)));
+        },
+        [](const GraphBackwardContext<T>& c) {
+            return select_grads(c, maximum_weight(c.input(0).value(), c.input(1).value()));
+        });
 }
 
 namespace {
 
 // t repeated to `full` (a copy; t itself when it already has that shape).
 template <class U>
-xt::xarray<U, xt::layout_type::row_major> expanded(const xt::xarray<U, xt::layout_type::row_major>& t,
-                                                    const Shape& full) {
+xt::xarray<U, xt::layout_type::row_major> expanded(
+    const xt::xarray<U, xt::layout_type::row_major>& t, const Shape& full) {
     if (to_shape(t.shape()) == full) return t;
     return xt::broadcast(t, full);
 }
@@ -326,8 +339,9 @@ VariableOf<T> where(const Mask& mask, const VariableOf<T>& a, const Same<Variabl
         "where", std::move(y), {a, b},
         [m](const BackwardContext<T>& c) {
             const TensorOf<T> zeros = xt::zeros<T>(m.shape());
-            return Grads<T>{c.needs(0) ? input_grad(c, 0, select<T>(m, c.grad, zeros)) : TensorOf<T>(),
-                            c.needs(1) ? input_grad(c, 1, select<T>(m, zeros, c.grad)) : TensorOf<T>()};
+            return Grads<T>{
+                c.needs(0) ? input_grad(c, 0, select<T>(m, c.grad, zeros)) : TensorOf<T>(),
+                c.needs(1) ? input_grad(c, 1, select<T>(m, zeros, c.grad)) : TensorOf<T>()};
         },
         [m](const GraphBackwardContext<T>& c) {
             return VariableList<T>{input_grad(c, 0, where(m, c.grad, T(0))),

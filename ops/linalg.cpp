@@ -141,51 +141,54 @@ VariableOf<T> matmul(const VariableOf<T>& a, const VariableOf<T>& b) {
                     y.data() + t * mn);
         }
     }
-    return record<T>("matmul", std::move(y), {a, b}, [](const BackwardContext<T>& c) {
-        const TensorOf<T>& A = c.input(0);
-        const TensorOf<T>& B = c.input(1);
-        const MatmulPlan p = plan_matmul(A.shape(), B.shape());
-        const std::size_t mk = p.m * p.k, kn = p.k * p.n, mn = p.m * p.n;
-        const T* g = c.grad.data();
-        Grads<T> grads(2);
-        if (c.needs(0)) {  // dA = g B^T, summed over the batches where A was broadcast
-            const bool once = p.a_count == p.count;
-            TensorOf<T> da =
-                once ? TensorOf<T>::from_shape(A.shape()) : TensorOf<T>(xt::zeros<T>(A.shape()));
-            if (p.flat()) {
-                gemm<T>(false, true, p.count * p.m, p.k, p.n, g, B.data(), T(0), da.data());
-            } else {
-                for (std::size_t t = 0; t < p.count; ++t) {
-                    const auto [ai, bi] = p.sources(t);
-                    gemm<T>(false, true, p.m, p.k, p.n, g + t * mn, B.data() + bi * kn,
-                            once ? T(0) : T(1), da.data() + ai * mk);
+    return record<T>(
+        "matmul", std::move(y), {a, b},
+        [](const BackwardContext<T>& c) {
+            const TensorOf<T>& A = c.input(0);
+            const TensorOf<T>& B = c.input(1);
+            const MatmulPlan p = plan_matmul(A.shape(), B.shape());
+            const std::size_t mk = p.m * p.k, kn = p.k * p.n, mn = p.m * p.n;
+            const T* g = c.grad.data();
+            Grads<T> grads(2);
+            if (c.needs(0)) {  // dA = g B^T, summed over the batches where A was broadcast
+                const bool once = p.a_count == p.count;
+                TensorOf<T> da = once ? TensorOf<T>::from_shape(A.shape())
+                                      : TensorOf<T>(xt::zeros<T>(A.shape()));
+                if (p.flat()) {
+                    gemm<T>(false, true, p.count * p.m, p.k, p.n, g, B.data(), T(0), da.data());
+                } else {
+                    for (std::size_t t = 0; t < p.count; ++t) {
+                        const auto [ai, bi] = p.sources(t);
+                        gemm<T>(false, true, p.m, p.k, p.n, g + t * mn, B.data() + bi * kn,
+                                once ? T(0) : T(1), da.data() + ai * mk);
+                    }
                 }
+                grads[0] = std::move(da);
             }
-            grads[0] = std::move(da);
-        }
-        if (c.needs(1)) {  // dB = A^T g, summed over the batches where B was broadcast
-            const bool once = p.b_count == p.count;
-            TensorOf<T> db = once || p.flat() ? TensorOf<T>::from_shape(B.shape())
-                                              : TensorOf<T>(xt::zeros<T>(B.shape()));
-            if (p.flat()) {
-                gemm<T>(true, false, p.k, p.n, p.count * p.m, A.data(), g, T(0), db.data());
-            } else {
-                for (std::size_t t = 0; t < p.count; ++t) {
-                    const auto [ai, bi] = p.sources(t);
-                    gemm<T>(true, false, p.k, p.n, p.m, A.data() + ai * mk, g + t * mn,
-                            once ? T(0) : T(1), db.data() + bi * kn);
+            if (c.needs(1)) {  // dB = A^T g, summed over the batches where B was broadcast
+                const bool once = p.b_count == p.count;
+                TensorOf<T> db = once || p.flat() ? TensorOf<T>::from_shape(B.shape())
+                                                  : TensorOf<T>(xt::zeros<T>(B.shape()));
+                if (p.flat()) {
+                    gemm<T>(true, false, p.k, p.n, p.count * p.m, A.data(), g, T(0), db.data());
+                } else {
+                    for (std::size_t t = 0; t < p.count; ++t) {
+                        const auto [ai, bi] = p.sources(t);
+                        gemm<T>(true, false, p.k, p.n, p.m, A.data() + ai * mk, g + t * mn,
+                                once ? T(0) : T(1), db.data() + bi * kn);
+                    }
                 }
+                grads[1] = std::move(db);
             }
-            grads[1] = std::move(db);
-        }
-        return grads;
-    }, [](const GraphBackwardContext<T>& c) {
-        const VariableOf<T> A = c.input(0), B = c.input(1);
-        VariableList<T> grads(2);
-        if (c.needs(0)) grads[0] = sum_to(matmul(c.grad, transpose(B)), A.shape());
-        if (c.needs(1)) grads[1] = sum_to(matmul(transpose(A), c.grad), B.shape());
-        return grads;
-    });
+            return grads;
+        },
+        [](const GraphBackwardContext<T>& c) {
+            const VariableOf<T> A = c.input(0), B = c.input(1);
+            VariableList<T> grads(2);
+            if (c.needs(0)) grads[0] = sum_to(matmul(c.grad, transpose(B)), A.shape());
+            if (c.needs(1)) grads[1] = sum_to(matmul(transpose(A), c.grad), B.shape());
+            return grads;
+        });
 }
 
 template <class T>

@@ -180,7 +180,8 @@ VariableOf<T> elementwise_loss(const char* op, const VariableOf<T>& a, const Var
     if (!y.requires_grad()) return y;
     const Examples ex = elementwise_examples(a.value().shape());
     const T divisor = sum_per_example ? T(1) : static_cast<T>(ex.width);
-    y.node()->graph_backward = [ex, divisor, reduction, dav, dbv](const GraphBackwardContext<T>& c) {
+    y.node()->graph_backward = [ex, divisor, reduction, dav,
+                                dbv](const GraphBackwardContext<T>& c) {
         const VariableOf<T> x = c.input(0), t = c.input(1);
         const VariableOf<T> w = example_weights(c.grad, reduction, ex, x.shape()) / divisor;
         VariableList<T> grads(2);
@@ -231,34 +232,35 @@ VariableOf<T> cross_entropy(const VariableOf<T>& logits, const IndexTensor& labe
         for (std::size_t j = 0; j < classes; ++j) total += std::exp(row[j] - mx);
         per(i) = (mx - row[labels(i)]) + std::log(total);
     }
-    return record<T>("cross_entropy", reduce_examples(std::move(per), reduction, {batch}), {logits},
-                     [labels, reduction](const BackwardContext<T>& c) {
-                         // (softmax - onehot) times each example's share of the incoming gradient.
-                         const TensorOf<T>& x = c.input(0);
-                         const std::size_t batch = x.shape()[0], classes = x.shape()[1];
-                         TensorOf<T> dx = TensorOf<T>::from_shape(x.shape());
-                         for (std::size_t i = 0; i < batch; ++i) {
-                             const T* row = x.data() + i * classes;
-                             T* out = dx.data() + i * classes;
-                             const T mx = *std::max_element(row, row + classes);
-                             T total = 0;
-                             for (std::size_t j = 0; j < classes; ++j) {
-                                 out[j] = std::exp(row[j] - mx);
-                                 total += out[j];
-                             }
-                             const T w = example_grad(c.grad, i, reduction, batch);
-                             for (std::size_t j = 0; j < classes; ++j) out[j] = out[j] / total * w;
-                             out[labels(i)] -= w;
-                         }
-                         return Grads<T>{std::move(dx)};
-                     },
-                     [labels, reduction](const GraphBackwardContext<T>& c) {
-                         const VariableOf<T> x = c.input(0);
-                         const Examples rows{x.shape()[0], x.shape()[1], {x.shape()[0]}};
-                         const VariableOf<T> w = example_weights(c.grad, reduction, rows, x.shape());
-                         const VariableOf<T> onehot = constant(one_hot_rows<T>(labels, x.shape()));
-                         return VariableList<T>{w * (softmax(x, -1) - onehot)};
-                     });
+    return record<T>(
+        "cross_entropy", reduce_examples(std::move(per), reduction, {batch}), {logits},
+        [labels, reduction](const BackwardContext<T>& c) {
+            // (softmax - onehot) times each example's share of the incoming gradient.
+            const TensorOf<T>& x = c.input(0);
+            const std::size_t batch = x.shape()[0], classes = x.shape()[1];
+            TensorOf<T> dx = TensorOf<T>::from_shape(x.shape());
+            for (std::size_t i = 0; i < batch; ++i) {
+                const T* row = x.data() + i * classes;
+                T* out = dx.data() + i * classes;
+                const T mx = *std::max_element(row, row + classes);
+                T total = 0;
+                for (std::size_t j = 0; j < classes; ++j) {
+                    out[j] = std::exp(row[j] - mx);
+                    total += out[j];
+                }
+                const T w = example_grad(c.grad, i, reduction, batch);
+                for (std::size_t j = 0; j < classes; ++j) out[j] = out[j] / total * w;
+                out[labels(i)] -= w;
+            }
+            return Grads<T>{std::move(dx)};
+        },
+        [labels, reduction](const GraphBackwardContext<T>& c) {
+            const VariableOf<T> x = c.input(0);
+            const Examples rows{x.shape()[0], x.shape()[1], {x.shape()[0]}};
+            const VariableOf<T> w = example_weights(c.grad, reduction, rows, x.shape());
+            const VariableOf<T> onehot = constant(one_hot_rows<T>(labels, x.shape()));
+            return VariableList<T>{w * (softmax(x, -1) - onehot)};
+        });
 }
 
 template <class T>
@@ -271,7 +273,8 @@ VariableOf<T> sparse_categorical_crossentropy(const VariableOf<T>& probs, const 
     for (std::size_t i = 0; i < batch; ++i) per(i) = -std::log(clip_prob(p(i, labels(i))));
     return record<T>(
         "sparse_categorical_crossentropy", reduce_examples(std::move(per), reduction, {batch}),
-        {probs}, [labels, reduction](const BackwardContext<T>& c) {
+        {probs},
+        [labels, reduction](const BackwardContext<T>& c) {
             const TensorOf<T>& p = c.input(0);
             const std::size_t batch = p.shape()[0], classes = p.shape()[1];
             TensorOf<T> dp = xt::zeros<T>(p.shape());
@@ -322,21 +325,22 @@ VariableOf<T> nll_loss(const VariableOf<T>& log_probs, const IndexTensor& labels
     const std::size_t batch = lp.shape()[0];
     TensorOf<T> per = TensorOf<T>::from_shape({batch});
     for (std::size_t i = 0; i < batch; ++i) per(i) = -lp(i, labels(i));
-    return record<T>("nll_loss", reduce_examples(std::move(per), reduction, {batch}), {log_probs},
-                     [labels, reduction](const BackwardContext<T>& c) {
-                         const std::size_t batch = c.input(0).shape()[0];
-                         TensorOf<T> d = xt::zeros<T>(c.input(0).shape());
-                         for (std::size_t i = 0; i < batch; ++i) {
-                             d(i, labels(i)) = -example_grad(c.grad, i, reduction, batch);
-                         }
-                         return Grads<T>{std::move(d)};
-                     },
-                     [labels, reduction](const GraphBackwardContext<T>& c) {
-                         const Shape shape = c.input(0).shape();
-                         const Examples rows{shape[0], shape[1], {shape[0]}};
-                         const VariableOf<T> w = example_weights(c.grad, reduction, rows, shape);
-                         return VariableList<T>{-w * constant(one_hot_rows<T>(labels, shape))};
-                     });
+    return record<T>(
+        "nll_loss", reduce_examples(std::move(per), reduction, {batch}), {log_probs},
+        [labels, reduction](const BackwardContext<T>& c) {
+            const std::size_t batch = c.input(0).shape()[0];
+            TensorOf<T> d = xt::zeros<T>(c.input(0).shape());
+            for (std::size_t i = 0; i < batch; ++i) {
+                d(i, labels(i)) = -example_grad(c.grad, i, reduction, batch);
+            }
+            return Grads<T>{std::move(d)};
+        },
+        [labels, reduction](const GraphBackwardContext<T>& c) {
+            const Shape shape = c.input(0).shape();
+            const Examples rows{shape[0], shape[1], {shape[0]}};
+            const VariableOf<T> w = example_weights(c.grad, reduction, rows, shape);
+            return VariableList<T>{-w * constant(one_hot_rows<T>(labels, shape))};
+        });
 }
 
 template <class T>

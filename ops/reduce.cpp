@@ -173,13 +173,16 @@ VariableOf<T> mean(const VariableOf<T>& x, const Axes& axes, bool keepdims) {
     TensorOf<T> y = sum_axes<T>(x.value(), r);
     y /= n;
     y.reshape(r.out);
-    return record<T>("mean", std::move(y), {x}, [r, n](const BackwardContext<T>& c) {
-        TensorOf<T> g = expand(c.grad, r.kept, r.in);
-        g /= n;
-        return Grads<T>{std::move(g)};
-    }, [r, n](const GraphBackwardContext<T>& c) {
-        return VariableList<T>{expand(c.grad, r) / n};
-    });
+    return record<T>(
+        "mean", std::move(y), {x},
+        [r, n](const BackwardContext<T>& c) {
+            TensorOf<T> g = expand(c.grad, r.kept, r.in);
+            g /= n;
+            return Grads<T>{std::move(g)};
+        },
+        [r, n](const GraphBackwardContext<T>& c) {
+            return VariableList<T>{expand(c.grad, r) / n};
+        });
 }
 
 namespace {
@@ -244,17 +247,20 @@ VariableOf<T> var(const VariableOf<T>& x, const Axes& axes, bool keepdims, int d
     y /= dof;
     y.reshape(r.out);
     // The mean is kept (it is the size of the result); the deviations are recomputed.
-    return record<T>("var", std::move(y), {x}, [r, m, dof](const BackwardContext<T>& c) {
-        TensorOf<T> g = c.input(0) - expand(m, r.kept, r.in);
-        g *= expand(c.grad, r.kept, r.in);
-        g *= T(2) / dof;
-        return Grads<T>{std::move(g)};
-    }, [r, dof](const GraphBackwardContext<T>& c) {
-        const VariableOf<T> x = c.input(0);
-        const VariableOf<T> centred =
-            x - broadcast_to(mean(x, Axes(r.axes.begin(), r.axes.end()), true), r.in);
-        return VariableList<T>{expand(c.grad, r) * centred * (T(2) / dof)};
-    });
+    return record<T>(
+        "var", std::move(y), {x},
+        [r, m, dof](const BackwardContext<T>& c) {
+            TensorOf<T> g = c.input(0) - expand(m, r.kept, r.in);
+            g *= expand(c.grad, r.kept, r.in);
+            g *= T(2) / dof;
+            return Grads<T>{std::move(g)};
+        },
+        [r, dof](const GraphBackwardContext<T>& c) {
+            const VariableOf<T> x = c.input(0);
+            const VariableOf<T> centred =
+                x - broadcast_to(mean(x, Axes(r.axes.begin(), r.axes.end()), true), r.in);
+            return VariableList<T>{expand(c.grad, r) * centred * (T(2) / dof)};
+        });
 }
 
 template <class T>
@@ -267,9 +273,7 @@ VariableOf<T> logsumexp(const VariableOf<T>& x, const Axes& axes, bool keepdims)
         return record<T>(
             "logsumexp", std::move(y), {x},
             [](const BackwardContext<T>& c) { return Grads<T>{xt::zeros_like(c.input(0))}; },
-            [](const GraphBackwardContext<T>& c) {
-                return VariableList<T>{c.input(0) * T(0)};
-            });
+            [](const GraphBackwardContext<T>& c) { return VariableList<T>{c.input(0) * T(0)}; });
     }
     TensorOf<T> m = xt::amax(x.value(), r.axes);
     // A row of all -inf (or an inf) would give inf - inf: shift by 0 there instead.
@@ -280,20 +284,23 @@ VariableOf<T> logsumexp(const VariableOf<T>& x, const Axes& axes, bool keepdims)
     // The gradient is softmax(x) = exp(x - m) / s. It is recomputed from the shift m rather
     // than taken as exp(x - y): y = 1e4 + log 2 rounds in float32, and the rounding would show
     // in every gradient. Only m (the size of the result) is kept.
-    return record<T>("logsumexp", std::move(y), {x}, [r, m](const BackwardContext<T>& c) {
-        TensorOf<T> e = xt::exp(c.input(0) - expand(m, r.kept, r.in));
-        TensorOf<T> s = sum_axes<T>(e, r);
-        s.reshape(r.out);
-        // A slice of all -inf has s == 0 and no softmax: its gradient is 0, not 0 / 0.
-        TensorOf<T> scale = xt::where(s > T(0), c.grad / s, T(0));
-        e *= expand(scale, r.kept, r.in);
-        return Grads<T>{std::move(e)};
-    }, [r](const GraphBackwardContext<T>& c) {
-        // softmax(x) = exp(x - y) over the reduced axes, differentiable; slices of all -inf
-        // are not supported here (their first-order gradient above is 0).
-        const VariableOf<T> x = c.input(0);
-        return VariableList<T>{expand(c.grad, r) * exp(x - expand(c.output(), r))};
-    });
+    return record<T>(
+        "logsumexp", std::move(y), {x},
+        [r, m](const BackwardContext<T>& c) {
+            TensorOf<T> e = xt::exp(c.input(0) - expand(m, r.kept, r.in));
+            TensorOf<T> s = sum_axes<T>(e, r);
+            s.reshape(r.out);
+            // A slice of all -inf has s == 0 and no softmax: its gradient is 0, not 0 / 0.
+            TensorOf<T> scale = xt::where(s > T(0), c.grad / s, T(0));
+            e *= expand(scale, r.kept, r.in);
+            return Grads<T>{std::move(e)};
+        },
+        [r](const GraphBackwardContext<T>& c) {
+            // softmax(x) = exp(x - y) over the reduced axes, differentiable; slices of all -inf
+            // are not supported here (their first-order gradient above is 0).
+            const VariableOf<T> x = c.input(0);
+            return VariableList<T>{expand(c.grad, r) * exp(x - expand(c.output(), r))};
+        });
 }
 
 namespace {

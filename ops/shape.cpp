@@ -149,13 +149,14 @@ VariableOf<T> permute(const VariableOf<T>& x, const std::vector<std::size_t>& or
     }
     std::vector<std::size_t> inverse(order.size());
     for (std::size_t i = 0; i < order.size(); ++i) inverse[order[i]] = i;
-    return record<T>("permute", TensorOf<T>(xt::transpose(x.value(), order)), {x},
-                     [inverse](const BackwardContext<T>& c) {
-                         return Grads<T>{TensorOf<T>(xt::transpose(c.grad, inverse))};
-                     },
-                     [inverse](const GraphBackwardContext<T>& c) {
-                         return VariableList<T>{permute(c.grad, inverse)};
-                     });
+    return record<T>(
+        "permute", TensorOf<T>(xt::transpose(x.value(), order)), {x},
+        [inverse](const BackwardContext<T>& c) {
+            return Grads<T>{TensorOf<T>(xt::transpose(c.grad, inverse))};
+        },
+        [inverse](const GraphBackwardContext<T>& c) {
+            return VariableList<T>{permute(c.grad, inverse)};
+        });
 }
 
 template <class T>
@@ -193,7 +194,8 @@ VariableOf<T> place_range(const VariableOf<T>& x, std::size_t axis, std::size_t 
     const std::size_t len = x.shape()[axis] * b.inner;
     TensorOf<T> y = xt::zeros<T>(full);
     for (std::size_t o = 0; o < b.outer; ++o) {
-        std::copy_n(x.value().data() + o * len, len, y.data() + o * b.n * b.inner + start * b.inner);
+        std::copy_n(x.value().data() + o * len, len,
+                    y.data() + o * b.n * b.inner + start * b.inner);
     }
     const std::size_t stop = start + x.shape()[axis];
     return record<T>(
@@ -225,16 +227,19 @@ VariableOf<T> take_range(const char* op, const VariableOf<T>& x, std::size_t axi
     for (std::size_t o = 0; o < b.outer; ++o) {
         std::copy_n(src + o * b.n * b.inner, len, y.data() + o * len);
     }
-    return record<T>(op, std::move(y), {x}, [b, start, len](const BackwardContext<T>& c) {
-        TensorOf<T> g = xt::zeros<T>(c.input(0).shape());
-        T* dst = g.data() + start * b.inner;
-        for (std::size_t o = 0; o < b.outer; ++o) {
-            std::copy_n(c.grad.data() + o * len, len, dst + o * b.n * b.inner);
-        }
-        return Grads<T>{std::move(g)};
-    }, [axis, start](const GraphBackwardContext<T>& c) {
-        return VariableList<T>{place_range(c.grad, axis, start, c.input(0).shape())};
-    });
+    return record<T>(
+        op, std::move(y), {x},
+        [b, start, len](const BackwardContext<T>& c) {
+            TensorOf<T> g = xt::zeros<T>(c.input(0).shape());
+            T* dst = g.data() + start * b.inner;
+            for (std::size_t o = 0; o < b.outer; ++o) {
+                std::copy_n(c.grad.data() + o * len, len, dst + o * b.n * b.inner);
+            }
+            return Grads<T>{std::move(g)};
+        },
+        [axis, start](const GraphBackwardContext<T>& c) {
+            return VariableList<T>{place_range(c.grad, axis, start, c.input(0).shape())};
+        });
 }
 
 }  // namespace
@@ -423,21 +428,24 @@ VariableOf<T> index_select(const VariableOf<T>& x, int axis,
                         y.data() + (o * m + k) * b.inner);
         }
     }
-    return record<T>("index_select", std::move(y), {x}, [b, indices](const BackwardContext<T>& c) {
-        // Repeated indices add their gradients up.
-        TensorOf<T> g = xt::zeros<T>(c.input(0).shape());
-        const std::size_t m = indices.size();
-        for (std::size_t o = 0; o < b.outer; ++o) {
-            for (std::size_t k = 0; k < m; ++k) {
-                const T* from = c.grad.data() + (o * m + k) * b.inner;
-                T* to = g.data() + (o * b.n + indices[k]) * b.inner;
-                for (std::size_t i = 0; i < b.inner; ++i) to[i] += from[i];
+    return record<T>(
+        "index_select", std::move(y), {x},
+        [b, indices](const BackwardContext<T>& c) {
+            // Repeated indices add their gradients up.
+            TensorOf<T> g = xt::zeros<T>(c.input(0).shape());
+            const std::size_t m = indices.size();
+            for (std::size_t o = 0; o < b.outer; ++o) {
+                for (std::size_t k = 0; k < m; ++k) {
+                    const T* from = c.grad.data() + (o * m + k) * b.inner;
+                    T* to = g.data() + (o * b.n + indices[k]) * b.inner;
+                    for (std::size_t i = 0; i < b.inner; ++i) to[i] += from[i];
+                }
             }
-        }
-        return Grads<T>{std::move(g)};
-    }, [a, b, indices](const GraphBackwardContext<T>& c) {
-        return VariableList<T>{index_add(c.grad, a, b, indices, c.input(0).shape())};
-    });
+            return Grads<T>{std::move(g)};
+        },
+        [a, b, indices](const GraphBackwardContext<T>& c) {
+            return VariableList<T>{index_add(c.grad, a, b, indices, c.input(0).shape())};
+        });
 }
 
 namespace {
@@ -517,15 +525,19 @@ VariableOf<T> gather(const VariableOf<T>& x, int axis, const IndexTensor& index)
         }
         y.data()[k] = src[base + static_cast<std::size_t>(i) * step];
     });
-    return record<T>("gather", std::move(y), {x}, [index, a, step](const BackwardContext<T>& c) {
-        TensorOf<T> g = xt::zeros<T>(c.input(0).shape());
-        for_each_gathered(index, to_shape(g.shape()), a, [&](std::size_t k, std::size_t base) {
-            g.data()[base + static_cast<std::size_t>(index.data()[k]) * step] += c.grad.data()[k];
+    return record<T>(
+        "gather", std::move(y), {x},
+        [index, a, step](const BackwardContext<T>& c) {
+            TensorOf<T> g = xt::zeros<T>(c.input(0).shape());
+            for_each_gathered(index, to_shape(g.shape()), a, [&](std::size_t k, std::size_t base) {
+                g.data()[base + static_cast<std::size_t>(index.data()[k]) * step] +=
+                    c.grad.data()[k];
+            });
+            return Grads<T>{std::move(g)};
+        },
+        [index, a, step](const GraphBackwardContext<T>& c) {
+            return VariableList<T>{scatter_add(c.grad, a, index, step, c.input(0).shape())};
         });
-        return Grads<T>{std::move(g)};
-    }, [index, a, step](const GraphBackwardContext<T>& c) {
-        return VariableList<T>{scatter_add(c.grad, a, index, step, c.input(0).shape())};
-    });
 }
 
 #define XGRAD_INSTANTIATE_SHAPE(T)                                                         \

@@ -57,8 +57,8 @@ TEST_CASE("grad: third derivative, intermediate inputs and grad_outputs") {
     Variable64 a(Tensor64{1.0, 2.0}, true);
     Variable64 h = a * 3.0;  // an intermediate result
     Variable64 out = h * h;
-    std::vector<Variable64> g = grad<double>(
-        {out}, {h, a}, {.grad_outputs = {Variable64(Tensor64{1.0, 10.0})}});
+    std::vector<Variable64> g =
+        grad<double>({out}, {h, a}, {.grad_outputs = {Variable64(Tensor64{1.0, 10.0})}});
     XGRAD_CHECK_TENSOR_CLOSE(g[0].value(), Tensor64({6.0, 120.0}));   // 2h * seed
     XGRAD_CHECK_TENSOR_CLOSE(g[1].value(), Tensor64({18.0, 360.0}));  // 18a * seed
 }
@@ -129,14 +129,14 @@ TEST_CASE("hvp, jacobian and hessian against hand-worked values") {
 }
 
 TEST_CASE("gradgradcheck passes a correct second derivative and fails a wrong one") {
-    XGRAD_CHECK_GRADGRADCHECK([](const std::vector<Variable64>& in) { return in[0] * in[0] * in[0]; },
-                              {Tensor64{0.5, -1.5}});
-    const GradcheckResult bad = gradgradcheck(
-        [](const std::vector<Variable64>& in) { return cube_wrong_twice(in[0]); },
+    XGRAD_CHECK_GRADGRADCHECK(
+        [](const std::vector<Variable64>& in) { return in[0] * in[0] * in[0]; },
         {Tensor64{0.5, -1.5}});
+    const GradcheckResult bad =
+        gradgradcheck([](const std::vector<Variable64>& in) { return cube_wrong_twice(in[0]); },
+                      {Tensor64{0.5, -1.5}});
     CHECK_FALSE(bad.ok);
-    CHECK(bad.message.rfind("gradgradcheck: the first derivative from the graph backward", 0) ==
-          0);
+    CHECK(bad.message.rfind("gradgradcheck: the first derivative from the graph backward", 0) == 0);
 }
 
 TEST_CASE("backward frees each node's value once its own backward has run") {
@@ -145,11 +145,10 @@ TEST_CASE("backward frees each node's value once its own backward has run") {
     Variable64 x(Tensor64{1.0, 2.0}, true);
     std::weak_ptr<Node<double>> watched;
     bool freed_in_time = false;
-    Variable64 z = record<double>("probe", x.value(), {x},
-                                  [&](const BackwardContext<double>& c) {
-                                      freed_in_time = watched.expired();
-                                      return Grads<double>{c.grad};
-                                  });
+    Variable64 z = record<double>("probe", x.value(), {x}, [&](const BackwardContext<double>& c) {
+        freed_in_time = watched.expired();
+        return Grads<double>{c.grad};
+    });
     Variable64 loss;
     {
         Variable64 b = z * 3.0;

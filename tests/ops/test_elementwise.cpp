@@ -256,17 +256,15 @@ TEST_CASE("elementwise ops: second derivatives (gradgradcheck) with broadcasting
     }
     for (const auto& x : any_inputs) {
         XGRAD_CHECK_GRADGRADCHECK([](const V& in) { return abs(in[0]) * in[0]; }, {x});
-        XGRAD_CHECK_GRADGRADCHECK([](const V& in) { return clamp(in[0] * in[0], -5.0, 1.0); },
-                                  {x});
+        XGRAD_CHECK_GRADGRADCHECK([](const V& in) { return clamp(in[0] * in[0], -5.0, 1.0); }, {x});
     }
 }
 
 TEST_CASE("broadcast_to and sum_to: values, first and second derivatives") {
     Variable64 b(B3, true);
-    XGRAD_CHECK_TENSOR_CLOSE(broadcast_to(b, {2, 3}).value(), Tensor64({{0.8, 1.1, -1.9},
-                                                                       {0.8, 1.1, -1.9}}));
-    XGRAD_CHECK_TENSOR_CLOSE(sum_to(Variable64(A23), {1, 3}).value(),
-                             Tensor64({{2.0, -0.9, 1.3}}));
+    XGRAD_CHECK_TENSOR_CLOSE(broadcast_to(b, {2, 3}).value(),
+                             Tensor64({{0.8, 1.1, -1.9}, {0.8, 1.1, -1.9}}));
+    XGRAD_CHECK_TENSOR_CLOSE(sum_to(Variable64(A23), {1, 3}).value(), Tensor64({{2.0, -0.9, 1.3}}));
     CHECK_THROWS_AS(broadcast_to(b, {2, 4}), ShapeError);
     XGRAD_CHECK_GRADCHECK([](const V& in) { return broadcast_to(in[0], {2, 2, 3}); }, {B3});
     XGRAD_CHECK_GRADCHECK([](const V& in) { return sum_to(in[0], {3}); }, {A23});

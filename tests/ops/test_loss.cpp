@@ -248,9 +248,8 @@ TEST_CASE("losses: second derivatives (gradgradcheck) for every reduction") {
         XGRAD_CHECK_GRADGRADCHECK(
             [&](const V64& in) { return cross_entropy(in[0] * in[0], labels, r); },
             {uniform({batch, classes}, seed++, -2, 2)});
-        XGRAD_CHECK_GRADGRADCHECK(
-            [&](const V64& in) { return nll_loss(in[0] * in[0], labels, r); },
-            {uniform({batch, classes}, seed++, -2, 2)});
+        XGRAD_CHECK_GRADGRADCHECK([&](const V64& in) { return nll_loss(in[0] * in[0], labels, r); },
+                                  {uniform({batch, classes}, seed++, -2, 2)});
         XGRAD_CHECK_GRADGRADCHECK(
             [&](const V64& in) {
                 return sparse_categorical_crossentropy(in[0] * in[0], labels, r);
