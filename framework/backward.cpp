@@ -134,7 +134,7 @@ std::vector<VariableOf<T>> propagate(const std::vector<std::shared_ptr<Node<T>>>
     }
 
     std::unordered_map<const Node<T>*, G> pending;  // unused with InNodes
-    auto deliver = [&pending](Node<T>& to, G&& g) {
+    auto deliver = [&](Node<T>& to, G&& g) {
         if constexpr (InNodes) {
             if (to.is_leaf()) {
                 accumulate_leaf(to, std::move(g));
@@ -154,7 +154,7 @@ std::vector<VariableOf<T>> propagate(const std::vector<std::shared_ptr<Node<T>>>
         }
     };
     // Moves the gradient waiting at `node` into `out`; false when none is waiting.
-    auto take = [&pending](Node<T>& node, G& out) {
+    auto take = [&](Node<T>& node, G& out) {
         if constexpr (InNodes) {
             if (node.is_leaf() || !node.has_grad) return false;
             out = std::move(node.grad);
