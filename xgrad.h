@@ -2,6 +2,7 @@
 #pragma once
 
 #include "datasets/datasets.h"
+#include "framework/autograd.h"
 #include "framework/errors.h"
 #include "framework/grad_mode.h"
 #include "framework/gradcheck.h"
@@ -12,6 +13,7 @@
 #include "nn/nn.h"
 #include "ops/activation.h"
 #include "ops/batch_norm.h"
+#include "ops/broadcast.h"
 #include "ops/conv.h"
 #include "ops/dropout.h"
 #include "ops/elementwise.h"

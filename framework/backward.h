@@ -2,14 +2,28 @@
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include "framework/node.h"
 
 namespace xgrad {
 
-// Propagates `seed` (the gradient of the root) to every node that requires a gradient.
-// Leaves accumulate their gradients across calls; the graph is freed unless keep_graph.
+struct BackwardOptions {
+    // Keep the graph for another backward through it (create_graph implies it).
+    bool retain_graph = false;
+    // Compute the gradients with differentiable ops, so that they have history of their own
+    // and can be differentiated again (every op on the way needs a graph backward).
+    bool create_graph = false;
+};
+
+// Propagates `seeds[i]` (the gradient of roots[i]) through the graph. Without `capture`,
+// leaves that require a gradient accumulate theirs across calls (Variable::backward). With
+// `capture`, nothing is accumulated anywhere and the result holds the gradient of each
+// captured node, an empty handle for a node the roots do not depend on (autograd grad()).
+// The graph is freed as the pass goes, unless retain_graph or create_graph.
 template <class T>
-void run_backward(const std::shared_ptr<Node<T>>& root, TensorOf<T> seed, bool keep_graph);
+std::vector<VariableOf<T>> run_backward(
+    const std::vector<std::shared_ptr<Node<T>>>& roots, const std::vector<VariableOf<T>>& seeds,
+    const BackwardOptions& options, const std::vector<std::shared_ptr<Node<T>>>* capture = nullptr);
 
 }  // namespace xgrad

@@ -7,7 +7,10 @@
 #include <xtensor/xmath.hpp>
 #include <xtensor/xview.hpp>
 
+#include "framework/autograd.h"
 #include "framework/grad_mode.h"
+#include "ops/elementwise.h"
+#include "ops/reduce.h"
 
 namespace xgrad {
 
@@ -30,7 +33,7 @@ GradcheckResult gradcheck(const GradcheckFn& f, const std::vector<Tensor64>& inp
     std::uniform_real_distribution<double> dist(0.5, 1.5);
     Tensor64 w = Tensor64::from_shape(y.value().shape());
     for (auto& v : w) v = dist(rng);
-    y.backward(w);
+    y.backward(w, BackwardOptions{.create_graph = options.create_graph});
 
     GradcheckResult result;
     double worst_excess = 0;
@@ -50,9 +53,10 @@ GradcheckResult gradcheck(const GradcheckFn& f, const std::vector<Tensor64>& inp
             const double a = analytic.flat(k);
             const double err = std::abs(a - numeric);
             const double excess = err - (options.atol + options.rtol * std::abs(numeric));
-            const bool bad = excess > 0 || !std::isfinite(a);
-            if (err > result.max_abs_error || !std::isfinite(a)) result.max_abs_error = err;
-            if (bad && (result.ok || excess > worst_excess)) {
+            // Written as !(excess <= 0) so that a NaN on either side fails the check.
+            const bool bad = !(excess <= 0) || !std::isfinite(a) || !std::isfinite(numeric);
+            if (err > result.max_abs_error || !std::isfinite(err)) result.max_abs_error = err;
+            if (bad && (result.ok || !(excess <= worst_excess))) {
                 result.ok = false;
                 worst_excess = excess;
                 result.input = i;
@@ -68,6 +72,55 @@ GradcheckResult gradcheck(const GradcheckFn& f, const std::vector<Tensor64>& inp
             "give {:.8g} (abs error {:.3g}, largest abs error over all elements {:.3g})",
             result.input, format_shape(result.index), result.analytic, result.numeric,
             std::abs(result.analytic - result.numeric), result.max_abs_error);
+    }
+    return result;
+}
+
+GradcheckResult gradgradcheck(const GradcheckFn& f, const std::vector<Tensor64>& inputs,
+                              const GradcheckOptions& options) {
+    EnableGradGuard grad_on;
+    GradcheckOptions graph_path = options;
+    graph_path.create_graph = true;
+    GradcheckResult first = gradcheck(f, inputs, graph_path);
+    if (!first.ok) {
+        first.message = "gradgradcheck: the first derivative from the graph backward: " +
+                        first.message.substr(std::string("gradcheck: ").size());
+        return first;
+    }
+    std::mt19937 rng(options.seed + 1);
+    std::uniform_real_distribution<double> dist(0.5, 1.5);
+    auto random_like = [&](const auto& shape) {
+        Tensor64 t = Tensor64::from_shape(shape);
+        for (auto& v : t) v = dist(rng);
+        return t;
+    };
+    std::vector<Tensor64> directions;
+    for (const auto& x : inputs) directions.push_back(random_like(x.shape()));
+    std::vector<Variable64> probe_inputs;
+    for (const auto& x : inputs) probe_inputs.emplace_back(x, false);
+    const Tensor64 w = random_like(f(probe_inputs).value().shape());
+
+    // x -> sum_i <grad_i(x), v_i>, differentiable through the graph of the gradients.
+    auto first_order = [&](const std::vector<Variable64>& xs) {
+        std::vector<Variable64> leaves = xs;
+        for (auto& x : leaves) {
+            // gradcheck's finite-difference probes pass inputs without requires_grad.
+            if (!x.requires_grad()) x = Variable64(x.value(), true);
+        }
+        const Variable64 y = f(leaves);
+        const std::vector<Variable64> grads = grad<double>(
+            {y}, leaves,
+            {.grad_outputs = {Variable64(w)}, .create_graph = true, .allow_unused = true});
+        Variable64 total(0.0);
+        for (std::size_t i = 0; i < grads.size(); ++i) {
+            total = total + sum(grads[i] * Variable64(directions[i]));
+        }
+        return total;
+    };
+    GradcheckResult result = gradcheck(first_order, inputs, options);
+    if (!result.ok) {
+        result.message = "gradgradcheck: second derivative " +
+                         result.message.substr(std::string("gradcheck: ").size());
     }
     return result;
 }

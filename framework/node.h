@@ -14,6 +14,10 @@ namespace xgrad {
 
 template <class T>
 struct Node;
+template <class T>
+class VariableOf;
+template <class T>
+struct GraphBackwardContext;
 
 // One gradient per input of an op, in the order of the inputs. An entry for an input that
 // does not require a gradient is ignored and may be left empty. Grads<T>{a, b} moves its
@@ -48,6 +52,11 @@ struct BackwardContext {
 template <class T>
 using BackwardFn = std::function<Grads<T>(const BackwardContext<T>&)>;
 
+// The same gradients written with differentiable ops on Variables (see framework/record.h),
+// which backward runs instead of BackwardFn when asked to create a graph of the gradients.
+template <class T>
+using GraphBackwardFn = std::function<std::vector<VariableOf<T>>(const GraphBackwardContext<T>&)>;
+
 template <class T>
 struct Node {
     TensorOf<T> value;
@@ -57,6 +66,11 @@ struct Node {
     const char* op = nullptr;  // the op that made this node; nullptr for a leaf
     std::vector<std::shared_ptr<Node>> inputs;
     BackwardFn<T> backward;
+    // Empty for an op that can be differentiated once only.
+    GraphBackwardFn<T> graph_backward;
+    // After a backward with create_graph: the leaf's gradient with its own history (`grad`
+    // holds the same values).
+    std::shared_ptr<Node> grad_node;
     bool released = false;  // backward ran and freed this node's part of the graph
 
     Node() = default;

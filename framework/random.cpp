@@ -7,6 +7,8 @@ Rng& global_rng() {
     return rng;
 }
 
-void manual_seed(std::uint64_t seed) { global_rng().seed(seed); }
+void manual_seed(std::uint64_t seed) {
+    global_rng().seed(seed);
+}
 
 }  // namespace xgrad

@@ -3,24 +3,48 @@
 //
 //   template <class T>
 //   VariableOf<T> tanh(const VariableOf<T>& x) {
-//       return record<T>("tanh", xt::tanh(x.value()), {x}, [](const BackwardContext<T>& c) {
-//           return Grads<T>{c.grad * (1 - c.output * c.output)};
-//       });
+//       return record<T>("tanh", xt::tanh(x.value()), {x},
+//           [](const BackwardContext<T>& c) {             // tensors: the fast first-order path
+//               return Grads<T>{c.grad * (1 - c.output * c.output)};
+//           },
+//           [](const GraphBackwardContext<T>& c) {        // Variables: differentiable again
+//               return VariableList<T>{c.grad * (1 - c.output() * c.output())};
+//           });
 //   }
+//
+// backward() runs the tensor function; backward with create_graph runs the graph function
+// under grad mode, so the gradients it returns have history of their own (gradients of
+// gradients). An op recorded without a graph function can be differentiated once only.
 #pragma once
 
 #include <initializer_list>
+#include <vector>
 
 #include "framework/grad_mode.h"
 #include "framework/variable.h"
 
 namespace xgrad {
 
+template <class T>
+using VariableList = std::vector<VariableOf<T>>;
+
+// What a graph backward function sees: the output's gradient as a Variable (with history
+// when the gradients are being differentiated), and the op's inputs and output as Variables.
+template <class T>
+struct GraphBackwardContext {
+    const VariableOf<T>& grad;
+    const std::shared_ptr<Node<T>>& node;
+
+    VariableOf<T> input(std::size_t i) const { return VariableOf<T>(node->inputs[i]); }
+    VariableOf<T> output() const { return VariableOf<T>(node); }
+    bool needs(std::size_t i) const { return node->inputs[i]->requires_grad; }
+};
+
 // When grad mode is off or no input requires a gradient, the result is a plain leaf and the
-// backward function is dropped: inference builds no graph. `inputs` is any range of Variables.
+// backward functions are dropped: inference builds no graph. `inputs` is any range of Variables.
 template <class T, class Inputs>
 VariableOf<T> record_inputs(const char* op, TensorOf<T> value, const Inputs& inputs,
-                            BackwardFn<T> backward) {
+                            BackwardFn<T> backward, GraphBackwardFn<T> graph_backward = nullptr) {
     bool needs_graph = false;
     if (is_grad_enabled()) {
         for (const auto& in : inputs) needs_graph = needs_graph || in.requires_grad();
@@ -34,20 +58,23 @@ VariableOf<T> record_inputs(const char* op, TensorOf<T> value, const Inputs& inp
     node->inputs.reserve(inputs.size());
     for (const auto& in : inputs) node->inputs.push_back(in.node());
     node->backward = std::move(backward);
+    node->graph_backward = std::move(graph_backward);
     return VariableOf<T>(std::move(node));
 }
 
 template <class T>
 VariableOf<T> record(const char* op, TensorOf<T> value, std::initializer_list<VariableOf<T>> inputs,
-                     BackwardFn<T> backward) {
-    return record_inputs<T>(op, std::move(value), inputs, std::move(backward));
+                     BackwardFn<T> backward, GraphBackwardFn<T> graph_backward = nullptr) {
+    return record_inputs<T>(op, std::move(value), inputs, std::move(backward),
+                            std::move(graph_backward));
 }
 
 // Same, for ops with a runtime number of inputs (concat, stack).
 template <class T>
 VariableOf<T> record(const char* op, TensorOf<T> value, const std::vector<VariableOf<T>>& inputs,
-                     BackwardFn<T> backward) {
-    return record_inputs<T>(op, std::move(value), inputs, std::move(backward));
+                     BackwardFn<T> backward, GraphBackwardFn<T> graph_backward = nullptr) {
+    return record_inputs<T>(op, std::move(value), inputs, std::move(backward),
+                            std::move(graph_backward));
 }
 
 }  // namespace xgrad

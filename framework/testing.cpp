@@ -20,9 +20,16 @@ Comparison compare_tensors(const TensorOf<T>& actual, const TensorOf<T>& expecte
     std::size_t worst_k = 0;
     for (std::size_t k = 0; k < actual.size(); ++k) {
         const double a = actual.flat(k), e = expected.flat(k);
-        const double excess = std::isnan(a) || std::isnan(e)
-                                  ? INFINITY
-                                  : std::abs(a - e) - (atol + rtol * std::abs(e));
+        // NaN equals nothing, and an infinity only the same infinity (inf - inf would be
+        // NaN, which compares false with every tolerance and so passed anything).
+        double excess;
+        if (std::isnan(a) || std::isnan(e)) {
+            excess = INFINITY;
+        } else if (std::isinf(a) || std::isinf(e)) {
+            excess = a == e ? 0 : INFINITY;
+        } else {
+            excess = std::abs(a - e) - (atol + rtol * std::abs(e));
+        }
         if (excess > 0 && excess > worst) {
             worst = excess;
             worst_k = k;

@@ -30,6 +30,12 @@ Comparison compare_tensors(const TensorOf<T>& actual, const TensorOf<T>& expecte
         CHECK_MESSAGE(xgrad_cmp_.ok, xgrad_cmp_.message);                                     \
     } while (false)
 
+#define XGRAD_CHECK_GRADGRADCHECK(f, ...)                                 \
+    do {                                                                  \
+        const auto xgrad_ggc_ = ::xgrad::gradgradcheck((f), __VA_ARGS__); \
+        CHECK_MESSAGE(xgrad_ggc_.ok, xgrad_ggc_.message);                 \
+    } while (false)
+
 #define XGRAD_CHECK_GRADCHECK(f, ...)                                \
     do {                                                             \
         const auto xgrad_gc_ = ::xgrad::gradcheck((f), __VA_ARGS__); \

@@ -1,6 +1,5 @@
 #include "framework/variable.h"
 
-#include "framework/backward.h"
 #include "framework/errors.h"
 
 namespace xgrad {
@@ -43,14 +42,27 @@ const TensorOf<T>& VariableOf<T>::grad() const {
 }
 
 template <class T>
+VariableOf<T> VariableOf<T>::grad_variable() const {
+    const TensorOf<T>& g = grad();
+    if (node_->grad_node) return VariableOf<T>(node_->grad_node);
+    return VariableOf<T>(g);
+}
+
+template <class T>
 void VariableOf<T>::zero_grad() const {
     Node<T>& n = checked();
     n.has_grad = false;
     n.grad = TensorOf<T>();
+    n.grad_node.reset();
 }
 
 template <class T>
 void VariableOf<T>::backward(bool keep_graph) const {
+    backward(BackwardOptions{.retain_graph = keep_graph});
+}
+
+template <class T>
+void VariableOf<T>::backward(const BackwardOptions& options) const {
     const Node<T>& n = checked();
     if (n.value.size() != 1) {
         throw GraphError("backward: the variable has shape " + format_shape_of(n.value) +
@@ -58,17 +70,17 @@ void VariableOf<T>::backward(bool keep_graph) const {
     }
     TensorOf<T> seed = TensorOf<T>::from_shape(n.value.shape());
     seed.fill(T(1));
-    run_backward(node_, std::move(seed), keep_graph);
+    backward(VariableOf<T>(std::move(seed)), options);
 }
 
 template <class T>
-void VariableOf<T>::backward(const TensorOf<T>& seed, bool keep_graph) const {
+void VariableOf<T>::backward(const VariableOf<T>& seed, const BackwardOptions& options) const {
     const Node<T>& n = checked();
-    if (seed.shape() != n.value.shape()) {
-        throw ShapeError("backward", "the seed has shape " + format_shape_of(seed) +
+    if (seed.shape() != to_shape(n.value.shape())) {
+        throw ShapeError("backward", "the seed has shape " + format_shape(seed.shape()) +
                                          " but the variable has shape " + format_shape_of(n.value));
     }
-    run_backward(node_, seed, keep_graph);
+    run_backward<T>({node_}, {seed}, options);
 }
 
 template class VariableOf<float>;

@@ -6,6 +6,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "framework/backward.h"
 #include "framework/node.h"
 
 namespace xgrad {
@@ -68,14 +69,31 @@ class VariableOf {
     bool has_grad() const { return checked().has_grad; }
     // The accumulated gradient; an error when backward has not reached this variable.
     const TensorOf<T>& grad() const;
+    // The gradient as a Variable: with history after a backward with create_graph, a
+    // plain leaf otherwise. Same errors as grad().
+    VariableOf grad_variable() const;
     // Forgets the gradient (the next backward stores a fresh one).
     void zero_grad() const;
 
     // Back-propagates from this variable. A one-element variable is seeded with 1; any
     // other needs an explicit seed of its shape. The graph is freed afterwards unless
-    // keep_graph is true.
+    // keep_graph (retain_graph) is true. With {.create_graph = true} the gradients stored in
+    // the leaves have history of their own (grad_variable()), to be differentiated again.
     void backward(bool keep_graph = false) const;
-    void backward(const TensorOf<T>& seed, bool keep_graph = false) const;
+    void backward(const BackwardOptions& options) const;
+    void backward(const VariableOf& seed, const BackwardOptions& options) const;
+    // A seed tensor (or xtensor expression). A template, so that a braced
+    // `backward({.create_graph = true})` is never taken for a tensor.
+    template <class E>
+    requires std::is_constructible_v < TensorOf<T>,
+    const E& > void backward(const E& seed, bool keep_graph = false) const {
+        backward(VariableOf(TensorOf<T>(seed)), BackwardOptions{.retain_graph = keep_graph});
+    }
+    template <class E>
+    requires std::is_constructible_v < TensorOf<T>,
+    const E& > void backward(const E& seed, const BackwardOptions& options) const {
+        backward(VariableOf(TensorOf<T>(seed)), options);
+    }
 
     // A new leaf with a copy of the value and no history.
     VariableOf detach() const { return VariableOf(checked().value, false); }

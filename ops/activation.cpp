@@ -8,6 +8,8 @@
 #include "framework/errors.h"
 #include "framework/record.h"
 #include "framework/vectorize.h"
+#include "ops/elementwise.h"
+#include "ops/reduce.h"
 #include "ops/relu_loops.h"
 
 namespace xgrad {
@@ -44,12 +46,32 @@ TensorOf<T> chain(const BackwardContext<T>& c, D d) {
     return dx;
 }
 
-// An elementwise activation: forward f(x), backward g * d(x, y).
-template <class T, class F, class D>
-VariableOf<T> unary(const char* op, const VariableOf<T>& x, F f, D d) {
-    return record<T>(op, map<T>(x.value(), f), {x}, [d](const BackwardContext<T>& c) {
-        return Grads<T>{chain<T>(c, [d](T g, T xv, T yv) { return g * d(xv, yv); })};
-    });
+// An elementwise activation: forward f(x), backward g * d(x, y) with the fused loop, and
+// for gradients of gradients g * dv(x, y), the same derivative written with differentiable
+// ops on Variables.
+template <class T, class F, class D, class DV>
+VariableOf<T> unary(const char* op, const VariableOf<T>& x, F f, D d, DV dv) {
+    return record<T>(
+        op, map<T>(x.value(), f), {x},
+        [d](const BackwardContext<T>& c) {
+            return Grads<T>{chain<T>(c, [d](T g, T xv, T yv) { return g * d(xv, yv); })};
+        },
+        [dv](const GraphBackwardContext<T>& c) {
+            return VariableList<T>{c.grad * dv(c.input(0), c.output())};
+        });
+}
+
+// A constant derived from values (a mask or a step function's slope): no gradient.
+template <class T, class E>
+VariableOf<T> constant(E&& e) {
+    return VariableOf<T>(TensorOf<T>(std::forward<E>(e)));
+}
+
+// x where it is <= 0 and 0 elsewhere: a stand-in for the negative branch of elu and selu,
+// so that exp() of the unused positive branch cannot overflow into 0 * inf = NaN.
+template <class T>
+VariableOf<T> negative_part(const VariableOf<T>& x) {
+    return where(Mask(x.value() > T(0)), T(0), x);
 }
 
 template <class T>
@@ -121,11 +143,16 @@ VariableOf<T> relu(const VariableOf<T>& x) {
     const TensorOf<T>& xv = x.value();
     TensorOf<T> y = TensorOf<T>::from_shape(xv.shape());
     relu_loop<T>(xv.size(), xv.data(), y.data());
-    return record<T>("relu", std::move(y), {x}, [](const BackwardContext<T>& c) {
-        TensorOf<T> dx = TensorOf<T>::from_shape(c.grad.shape());
-        relu_grad_loop<T>(dx.size(), c.grad.data(), c.output.data(), dx.data());
-        return Grads<T>{std::move(dx)};
-    });
+    return record<T>(
+        "relu", std::move(y), {x},
+        [](const BackwardContext<T>& c) {
+            TensorOf<T> dx = TensorOf<T>::from_shape(c.grad.shape());
+            relu_grad_loop<T>(dx.size(), c.grad.data(), c.output.data(), dx.data());
+            return Grads<T>{std::move(dx)};
+        },
+        [](const GraphBackwardContext<T>& c) {
+            return VariableList<T>{c.grad * constant<T>(xt::cast<T>(c.output().value() > T(0)))};
+        });
 }
 
 template <class T>
@@ -133,7 +160,10 @@ VariableOf<T> leaky_relu(const VariableOf<T>& x, double negative_slope) {
     const T s = static_cast<T>(negative_slope);
     return unary<T>(
         "leaky_relu", x, [s](T v) { return v > 0 ? v : s * v; },
-        [s](T v, T) { return v > 0 ? T(1) : s; });
+        [s](T v, T) { return v > 0 ? T(1) : s; },
+        [s](const VariableOf<T>& v, const VariableOf<T>&) {
+            return constant<T>(xt::where(v.value() > T(0), T(1), s));
+        });
 }
 
 template <class T>
@@ -141,7 +171,10 @@ VariableOf<T> elu(const VariableOf<T>& x, double alpha) {
     const T a = static_cast<T>(alpha);
     return unary<T>(
         "elu", x, [a](T v) { return v > 0 ? v : a * std::expm1(v); },
-        [a](T v, T) { return v > 0 ? T(1) : a * std::exp(v); });
+        [a](T v, T) { return v > 0 ? T(1) : a * std::exp(v); },
+        [a](const VariableOf<T>& v, const VariableOf<T>&) {
+            return where(Mask(v.value() > T(0)), T(1), a * exp(negative_part(v)));
+        });
 }
 
 template <class T>
@@ -149,7 +182,10 @@ VariableOf<T> selu(const VariableOf<T>& x) {
     const T a = static_cast<T>(kSeluAlpha), s = static_cast<T>(kSeluScale);
     return unary<T>(
         "selu", x, [a, s](T v) { return v > 0 ? s * v : s * a * std::expm1(v); },
-        [a, s](T v, T) { return v > 0 ? s : s * a * std::exp(v); });
+        [a, s](T v, T) { return v > 0 ? s : s * a * std::exp(v); },
+        [a, s](const VariableOf<T>& v, const VariableOf<T>&) {
+            return where(Mask(v.value() > T(0)), s, s * a * exp(negative_part(v)));
+        });
 }
 
 template <class T>
@@ -166,6 +202,11 @@ VariableOf<T> gelu(const VariableOf<T>& x, bool approximate) {
                 const T t = std::tanh(c * (v + k * v * v * v));
                 return T(0.5) * (T(1) + t) +
                        T(0.5) * v * (T(1) - t * t) * c * (T(1) + T(3) * k * v * v);
+            },
+            [c, k](const VariableOf<T>& v, const VariableOf<T>&) {
+                const VariableOf<T> t = tanh(c * (v + k * v * v * v));
+                return T(0.5) * (T(1) + t) +
+                       T(0.5) * v * (T(1) - t * t) * c * (T(1) + T(3) * k * v * v);
             });
     }
     return unary<T>(
@@ -173,19 +214,24 @@ VariableOf<T> gelu(const VariableOf<T>& x, bool approximate) {
         [inv_sqrt2, inv_sqrt_2pi](T v, T) {
             return T(0.5) * (T(1) + std::erf(v * inv_sqrt2)) +
                    v * inv_sqrt_2pi * std::exp(T(-0.5) * v * v);
+        },
+        [inv_sqrt2, inv_sqrt_2pi](const VariableOf<T>& v, const VariableOf<T>&) {
+            return T(0.5) * (T(1) + erf(v * inv_sqrt2)) + v * inv_sqrt_2pi * exp(T(-0.5) * v * v);
         });
 }
 
 template <class T>
 VariableOf<T> sigmoid(const VariableOf<T>& x) {
     return unary<T>(
-        "sigmoid", x, [](T v) { return stable_sigmoid(v); }, [](T, T y) { return y * (T(1) - y); });
+        "sigmoid", x, [](T v) { return stable_sigmoid(v); }, [](T, T y) { return y * (T(1) - y); },
+        [](const VariableOf<T>&, const VariableOf<T>& y) { return y * (T(1) - y); });
 }
 
 template <class T>
 VariableOf<T> tanh(const VariableOf<T>& x) {
     return unary<T>(
-        "tanh", x, [](T v) { return std::tanh(v); }, [](T, T y) { return T(1) - y * y; });
+        "tanh", x, [](T v) { return std::tanh(v); }, [](T, T y) { return T(1) - y * y; },
+        [](const VariableOf<T>&, const VariableOf<T>& y) { return T(1) - y * y; });
 }
 
 template <class T>
@@ -193,7 +239,8 @@ VariableOf<T> softplus(const VariableOf<T>& x) {
     // log(1 + e^x) = max(x, 0) + log1p(e^-|x|): no overflow for large x.
     return unary<T>(
         "softplus", x, [](T v) { return std::max(v, T(0)) + std::log1p(std::exp(-std::abs(v))); },
-        [](T v, T) { return stable_sigmoid(v); });
+        [](T v, T) { return stable_sigmoid(v); },
+        [](const VariableOf<T>& v, const VariableOf<T>&) { return sigmoid(v); });
 }
 
 template <class T>
@@ -202,6 +249,10 @@ VariableOf<T> softsign(const VariableOf<T>& x) {
         "softsign", x, [](T v) { return v / (T(1) + std::abs(v)); },
         [](T v, T) {
             const T d = T(1) + std::abs(v);
+            return T(1) / (d * d);
+        },
+        [](const VariableOf<T>& v, const VariableOf<T>&) {
+            const VariableOf<T> d = T(1) + abs(v);
             return T(1) / (d * d);
         });
 }
@@ -212,6 +263,10 @@ VariableOf<T> silu(const VariableOf<T>& x) {
         "silu", x, [](T v) { return v * stable_sigmoid(v); },
         [](T v, T) {
             const T s = stable_sigmoid(v);
+            return s * (T(1) + v * (T(1) - s));
+        },
+        [](const VariableOf<T>& v, const VariableOf<T>&) {
+            const VariableOf<T> s = sigmoid(v);
             return s * (T(1) + v * (T(1) - s));
         });
 }
@@ -225,60 +280,72 @@ template <class T>
 VariableOf<T> hard_sigmoid(const VariableOf<T>& x) {
     return unary<T>(
         "hard_sigmoid", x, [](T v) { return std::clamp((v + T(3)) / T(6), T(0), T(1)); },
-        [](T v, T) { return v > T(-3) && v < T(3) ? T(1) / T(6) : T(0); });
+        [](T v, T) { return v > T(-3) && v < T(3) ? T(1) / T(6) : T(0); },
+        [](const VariableOf<T>& v, const VariableOf<T>&) {
+            const TensorOf<T>& x = v.value();
+            return constant<T>(xt::where(x > T(-3) && x < T(3), T(1) / T(6), T(0)));
+        });
 }
 
 template <class T>
 VariableOf<T> softmax(const VariableOf<T>& x, int axis) {
     const AxisView v = axis_view("softmax", x.value().shape(), axis);
-    return record<T>("softmax", softmax_forward(x.value(), v, false), {x},
-                     [v](const BackwardContext<T>& c) {
-                         // dx = y * (g - sum(g * y)) along the axis.
-                         TensorOf<T> dx = TensorOf<T>::from_shape(c.grad.shape());
-                         const T* g = c.grad.data();
-                         const T* y = c.output.data();
-                         T* out = dx.data();
-                         for (std::size_t o = 0; o < v.outer; ++o) {
-                             for (std::size_t j = 0; j < v.inner; ++j) {
-                                 const std::size_t base = o * v.n * v.inner + j;
-                                 T dot = 0;
-                                 for (std::size_t i = 0; i < v.n; ++i) {
-                                     dot += g[base + i * v.inner] * y[base + i * v.inner];
-                                 }
-                                 for (std::size_t i = 0; i < v.n; ++i) {
-                                     const std::size_t p = base + i * v.inner;
-                                     out[p] = y[p] * (g[p] - dot);
-                                 }
-                             }
-                         }
-                         return Grads<T>{std::move(dx)};
-                     });
+    return record<T>(
+        "softmax", softmax_forward(x.value(), v, false), {x},
+        [v](const BackwardContext<T>& c) {
+            // dx = y * (g - sum(g * y)) along the axis.
+            TensorOf<T> dx = TensorOf<T>::from_shape(c.grad.shape());
+            const T* g = c.grad.data();
+            const T* y = c.output.data();
+            T* out = dx.data();
+            for (std::size_t o = 0; o < v.outer; ++o) {
+                for (std::size_t j = 0; j < v.inner; ++j) {
+                    const std::size_t base = o * v.n * v.inner + j;
+                    T dot = 0;
+                    for (std::size_t i = 0; i < v.n; ++i) {
+                        dot += g[base + i * v.inner] * y[base + i * v.inner];
+                    }
+                    for (std::size_t i = 0; i < v.n; ++i) {
+                        const std::size_t p = base + i * v.inner;
+                        out[p] = y[p] * (g[p] - dot);
+                    }
+                }
+            }
+            return Grads<T>{std::move(dx)};
+        },
+        [axis](const GraphBackwardContext<T>& c) {
+            const VariableOf<T> y = c.output();
+            return VariableList<T>{y * (c.grad - sum(c.grad * y, {axis}, true))};
+        });
 }
 
 template <class T>
 VariableOf<T> log_softmax(const VariableOf<T>& x, int axis) {
     const AxisView v = axis_view("log_softmax", x.value().shape(), axis);
-    return record<T>("log_softmax", softmax_forward(x.value(), v, true), {x},
-                     [v](const BackwardContext<T>& c) {
-                         // dx = g - softmax * sum(g) along the axis, softmax = exp(y).
-                         TensorOf<T> dx = TensorOf<T>::from_shape(c.grad.shape());
-                         const T* g = c.grad.data();
-                         const T* y = c.output.data();
-                         T* out = dx.data();
-                         for (std::size_t o = 0; o < v.outer; ++o) {
-                             for (std::size_t j = 0; j < v.inner; ++j) {
-                                 const std::size_t base = o * v.n * v.inner + j;
-                                 T total = 0;
-                                 for (std::size_t i = 0; i < v.n; ++i)
-                                     total += g[base + i * v.inner];
-                                 for (std::size_t i = 0; i < v.n; ++i) {
-                                     const std::size_t p = base + i * v.inner;
-                                     out[p] = g[p] - std::exp(y[p]) * total;
-                                 }
-                             }
-                         }
-                         return Grads<T>{std::move(dx)};
-                     });
+    return record<T>(
+        "log_softmax", softmax_forward(x.value(), v, true), {x},
+        [v](const BackwardContext<T>& c) {
+            // dx = g - softmax * sum(g) along the axis, softmax = exp(y).
+            TensorOf<T> dx = TensorOf<T>::from_shape(c.grad.shape());
+            const T* g = c.grad.data();
+            const T* y = c.output.data();
+            T* out = dx.data();
+            for (std::size_t o = 0; o < v.outer; ++o) {
+                for (std::size_t j = 0; j < v.inner; ++j) {
+                    const std::size_t base = o * v.n * v.inner + j;
+                    T total = 0;
+                    for (std::size_t i = 0; i < v.n; ++i) total += g[base + i * v.inner];
+                    for (std::size_t i = 0; i < v.n; ++i) {
+                        const std::size_t p = base + i * v.inner;
+                        out[p] = g[p] - std::exp(y[p]) * total;
+                    }
+                }
+            }
+            return Grads<T>{std::move(dx)};
+        },
+        [axis](const GraphBackwardContext<T>& c) {
+            return VariableList<T>{c.grad - exp(c.output()) * sum(c.grad, {axis}, true)};
+        });
 }
 
 const std::vector<std::string>& activation_names() {

@@ -11,6 +11,8 @@
 
 #include "framework/errors.h"
 #include "framework/record.h"
+#include "ops/elementwise.h"
+#include "ops/reduce.h"
 
 namespace xgrad {
 
@@ -45,6 +47,21 @@ void scale_shift(const T* x, std::size_t rows, std::size_t c, const T* scale, co
     for (std::size_t r = 0; r < rows; ++r, x += c, y += c) {
         for (std::size_t k = 0; k < c; ++k) y[k] = x[k] * scale[k] + shift[k];
     }
+}
+
+// Every axis but the channels (the last): what batch normalisation averages over.
+Axes all_but_last(std::size_t rank) {
+    Axes axes;
+    for (std::size_t a = 0; a + 1 < rank; ++a) axes.push_back(static_cast<int>(a));
+    return axes;
+}
+
+// A per-channel constant (c,) as a Variable.
+template <class T>
+VariableOf<T> channel_constant(const std::vector<T>& v) {
+    TensorOf<T> t = TensorOf<T>::from_shape({v.size()});
+    std::copy(v.begin(), v.end(), t.data());
+    return VariableOf<T>(std::move(t));
 }
 
 }  // namespace
@@ -96,54 +113,74 @@ VariableOf<T> batch_norm(const VariableOf<T>& x, const VariableOf<T>& gamma,
     TensorOf<T> y = TensorOf<T>::from_shape(xv.shape());
     scale_shift(xp, rows, c, scale.data(), shift.data(), y.data());
 
-    return record<T>("batch_norm", std::move(y), {x, gamma, beta},
-                     [mean_t, inv_std, rows, c](const BackwardContext<T>& ctx) {
-                         const T* xp = ctx.input(0).data();
-                         const T* g = ctx.grad.data();
-                         const T* gam = ctx.input(1).data();
-                         const T* mu = mean_t->data();
-                         const T* is = inv_std->data();
-                         // sum(g) and sum(g * xhat) per channel give all three gradients.
-                         std::vector<double> sg(c, 0.0), sgx(c, 0.0);
-                         for (std::size_t r = 0; r < rows; ++r) {
-                             for (std::size_t k = 0; k < c; ++k) {
-                                 const std::size_t i = r * c + k;
-                                 sg[k] += g[i];
-                                 sgx[k] += double(g[i]) * double((xp[i] - mu[k]) * is[k]);
-                             }
-                         }
-                         Grads<T> grads(3);
-                         if (ctx.needs(0)) {
-                             // dx = gamma * inv_std * (g - mean(g) - xhat * mean(g * xhat))
-                             TensorOf<T> dx = TensorOf<T>::from_shape(ctx.input(0).shape());
-                             T* d = dx.data();
-                             std::vector<T> a(c), mg(c), mgx(c);
-                             for (std::size_t k = 0; k < c; ++k) {
-                                 a[k] = gam[k] * is[k];
-                                 mg[k] = T(sg[k] / double(rows));
-                                 mgx[k] = T(sgx[k] / double(rows));
-                             }
-                             for (std::size_t r = 0; r < rows; ++r) {
-                                 for (std::size_t k = 0; k < c; ++k) {
-                                     const std::size_t i = r * c + k;
-                                     const T xhat = (xp[i] - mu[k]) * is[k];
-                                     d[i] = a[k] * (g[i] - mg[k] - xhat * mgx[k]);
-                                 }
-                             }
-                             grads[0] = std::move(dx);
-                         }
-                         if (ctx.needs(1)) {
-                             TensorOf<T> dg = TensorOf<T>::from_shape({c});
-                             for (std::size_t k = 0; k < c; ++k) dg(k) = T(sgx[k]);
-                             grads[1] = std::move(dg);
-                         }
-                         if (ctx.needs(2)) {
-                             TensorOf<T> db = TensorOf<T>::from_shape({c});
-                             for (std::size_t k = 0; k < c; ++k) db(k) = T(sg[k]);
-                             grads[2] = std::move(db);
-                         }
-                         return grads;
-                     });
+    return record<T>(
+        "batch_norm", std::move(y), {x, gamma, beta},
+        [mean_t, inv_std, rows, c](const BackwardContext<T>& ctx) {
+            const T* xp = ctx.input(0).data();
+            const T* g = ctx.grad.data();
+            const T* gam = ctx.input(1).data();
+            const T* mu = mean_t->data();
+            const T* is = inv_std->data();
+            // sum(g) and sum(g * xhat) per channel give all three gradients.
+            std::vector<double> sg(c, 0.0), sgx(c, 0.0);
+            for (std::size_t r = 0; r < rows; ++r) {
+                for (std::size_t k = 0; k < c; ++k) {
+                    const std::size_t i = r * c + k;
+                    sg[k] += g[i];
+                    sgx[k] += double(g[i]) * double((xp[i] - mu[k]) * is[k]);
+                }
+            }
+            Grads<T> grads(3);
+            if (ctx.needs(0)) {
+                // dx = gamma * inv_std * (g - mean(g) - xhat * mean(g * xhat))
+                TensorOf<T> dx = TensorOf<T>::from_shape(ctx.input(0).shape());
+                T* d = dx.data();
+                std::vector<T> a(c), mg(c), mgx(c);
+                for (std::size_t k = 0; k < c; ++k) {
+                    a[k] = gam[k] * is[k];
+                    mg[k] = T(sg[k] / double(rows));
+                    mgx[k] = T(sgx[k] / double(rows));
+                }
+                for (std::size_t r = 0; r < rows; ++r) {
+                    for (std::size_t k = 0; k < c; ++k) {
+                        const std::size_t i = r * c + k;
+                        const T xhat = (xp[i] - mu[k]) * is[k];
+                        d[i] = a[k] * (g[i] - mg[k] - xhat * mgx[k]);
+                    }
+                }
+                grads[0] = std::move(dx);
+            }
+            if (ctx.needs(1)) {
+                TensorOf<T> dg = TensorOf<T>::from_shape({c});
+                for (std::size_t k = 0; k < c; ++k) dg(k) = T(sgx[k]);
+                grads[1] = std::move(dg);
+            }
+            if (ctx.needs(2)) {
+                TensorOf<T> db = TensorOf<T>::from_shape({c});
+                for (std::size_t k = 0; k < c; ++k) db(k) = T(sg[k]);
+                grads[2] = std::move(db);
+            }
+            return grads;
+        },
+        [epsilon](const GraphBackwardContext<T>& ctx) {
+            // The same formulas with the batch statistics recomputed as ops of x,
+            // so that their dependence on x is differentiated too.
+            const VariableOf<T> x = ctx.input(0), gamma = ctx.input(1);
+            const VariableOf<T>& g = ctx.grad;
+            const Axes axes = all_but_last(x.ndim());
+            const VariableOf<T> inv_std =
+                T(1) / sqrt(xgrad::var(x, axes, true) + static_cast<T>(epsilon));
+            const VariableOf<T> xhat = (x - xgrad::mean(x, axes, true)) * inv_std;
+            VariableList<T> grads(3);
+            if (ctx.needs(0)) {
+                grads[0] =
+                    gamma * inv_std *
+                    (g - xgrad::mean(g, axes, true) - xhat * xgrad::mean(g * xhat, axes, true));
+            }
+            if (ctx.needs(1)) grads[1] = sum(g * xhat, axes);
+            if (ctx.needs(2)) grads[2] = sum(g, axes);
+            return grads;
+        });
 }
 
 template <class T>
@@ -165,34 +202,46 @@ VariableOf<T> batch_norm_inference(const VariableOf<T>& x, const VariableOf<T>& 
     TensorOf<T> y = TensorOf<T>::from_shape(xv.shape());
     scale_shift(xv.data(), rows, c, scale.data(), shift.data(), y.data());
     auto mu = std::make_shared<std::vector<T>>(mean.begin(), mean.end());
-    return record<T>("batch_norm_inference", std::move(y), {x, gamma, beta},
-                     [inv_std, mu, rows, c](const BackwardContext<T>& ctx) {
-                         const T* xp = ctx.input(0).data();
-                         const T* g = ctx.grad.data();
-                         const T* gam = ctx.input(1).data();
-                         const T* is = inv_std->data();
-                         Grads<T> grads(3);
-                         if (ctx.needs(0)) {
-                             TensorOf<T> dx = TensorOf<T>::from_shape(ctx.input(0).shape());
-                             T* d = dx.data();
-                             for (std::size_t r = 0; r < rows; ++r) {
-                                 for (std::size_t k = 0; k < c; ++k)
-                                     d[r * c + k] = g[r * c + k] * gam[k] * is[k];
-                             }
-                             grads[0] = std::move(dx);
-                         }
-                         TensorOf<T> dg = xt::zeros<T>({c}), db = xt::zeros<T>({c});
-                         for (std::size_t r = 0; r < rows; ++r) {
-                             for (std::size_t k = 0; k < c; ++k) {
-                                 const std::size_t i = r * c + k;
-                                 dg(k) += g[i] * (xp[i] - (*mu)[k]) * is[k];
-                                 db(k) += g[i];
-                             }
-                         }
-                         grads[1] = std::move(dg);
-                         grads[2] = std::move(db);
-                         return grads;
-                     });
+    return record<T>(
+        "batch_norm_inference", std::move(y), {x, gamma, beta},
+        [inv_std, mu, rows, c](const BackwardContext<T>& ctx) {
+            const T* xp = ctx.input(0).data();
+            const T* g = ctx.grad.data();
+            const T* gam = ctx.input(1).data();
+            const T* is = inv_std->data();
+            Grads<T> grads(3);
+            if (ctx.needs(0)) {
+                TensorOf<T> dx = TensorOf<T>::from_shape(ctx.input(0).shape());
+                T* d = dx.data();
+                for (std::size_t r = 0; r < rows; ++r) {
+                    for (std::size_t k = 0; k < c; ++k)
+                        d[r * c + k] = g[r * c + k] * gam[k] * is[k];
+                }
+                grads[0] = std::move(dx);
+            }
+            TensorOf<T> dg = xt::zeros<T>({c}), db = xt::zeros<T>({c});
+            for (std::size_t r = 0; r < rows; ++r) {
+                for (std::size_t k = 0; k < c; ++k) {
+                    const std::size_t i = r * c + k;
+                    dg(k) += g[i] * (xp[i] - (*mu)[k]) * is[k];
+                    db(k) += g[i];
+                }
+            }
+            grads[1] = std::move(dg);
+            grads[2] = std::move(db);
+            return grads;
+        },
+        [inv_std, mu](const GraphBackwardContext<T>& ctx) {
+            const VariableOf<T> x = ctx.input(0), gamma = ctx.input(1);
+            const VariableOf<T>& g = ctx.grad;
+            const Axes axes = all_but_last(x.ndim());
+            const VariableOf<T> is = channel_constant(*inv_std);
+            VariableList<T> grads(3);
+            if (ctx.needs(0)) grads[0] = g * gamma * is;
+            if (ctx.needs(1)) grads[1] = sum(g * (x - channel_constant(*mu)) * is, axes);
+            if (ctx.needs(2)) grads[2] = sum(g, axes);
+            return grads;
+        });
 }
 
 #define XGRAD_INSTANTIATE_BATCH_NORM(T)                                                          \

@@ -12,8 +12,10 @@
 #include <xtensor/xbuilder.hpp>
 
 #include "framework/errors.h"
+#include "framework/grad_mode.h"
 #include "framework/record.h"
 #include "ops/gemm.h"
+#include "ops/reduce.h"
 #include "ops/relu_loops.h"
 
 namespace xgrad {
@@ -207,6 +209,51 @@ std::size_t chunk_rows(const std::vector<ConvChunk>& chunks) {
     return chunks.empty() ? 0 : chunks.front().g.rows();
 }
 
+// The backward kernels of conv2d, a cache-sized chunk of the batch at a time. Each output
+// that is not null is computed: dx += the input gradient (needs `kernel`), dk = the kernel
+// gradient (needs `x`), db += the bias gradient. With `relu_output`, the gradient is first
+// zeroed where that fused-relu output was not positive.
+template <class T>
+void conv_backward(const ConvGeometry& g, const T* grad, const T* relu_output, const T* x,
+                   const T* kernel, T* dx, T* dk, T* db) {
+    const std::vector<ConvChunk> chunks = split_batch(g);
+    T* cols = chunk_buffer<T, 0>(chunk_rows(chunks) * g.patch());
+    T* masked = relu_output ? chunk_buffer<T, 1>(chunk_rows(chunks) * g.oc) : nullptr;
+    bool first = true;
+    for (const ConvChunk& ch : chunks) {
+        const std::size_t rows = ch.g.rows();
+        const T* g_chunk = grad + ch.y_offset;
+        if (relu_output) {  // the gradient before relu: zero where the output was not positive
+            relu_grad_loop<T>(rows * g.oc, g_chunk, relu_output + ch.y_offset, masked);
+            g_chunk = masked;
+        }
+        if (dk) {  // dK = cols^T g, summed over the chunks
+            im2col(ch.g, x + ch.x_offset, cols);
+            gemm<T>(true, false, g.patch(), g.oc, rows, cols, g_chunk, first ? T(0) : T(1), dk);
+        }
+        if (dx) {  // dcols = g K^T, then scattered back onto the input
+            gemm<T>(false, true, rows, g.patch(), g.oc, g_chunk, kernel, T(0), cols);
+            col2im(ch.g, cols, dx + ch.x_offset);
+        }
+        if (db) {  // db = column sums of g
+            for (std::size_t r = 0; r < rows; ++r) {
+                const T* row = g_chunk + r * g.oc;
+                for (std::size_t j = 0; j < g.oc; ++j) db[j] += row[j];
+            }
+        }
+        first = false;
+    }
+    // An empty batch has no chunk: the kernel gradient is zero, not uninitialised.
+    if (dk && first) std::fill_n(dk, g.patch() * g.oc, T(0));
+}
+
+template <class T>
+VariableOf<T> conv2d_input_grad(const VariableOf<T>& grad, const VariableOf<T>& kernel,
+                                const Shape& x_shape, const Conv2dOptions& options);
+template <class T>
+VariableOf<T> conv2d_kernel_grad(const VariableOf<T>& x, const VariableOf<T>& grad,
+                                 const Shape& k_shape, const Conv2dOptions& options);
+
 }  // namespace
 
 template <class T>
@@ -242,43 +289,107 @@ VariableOf<T> conv2d(const VariableOf<T>& x, const VariableOf<T>& kernel, const 
         if (c.needs(1)) dk = TensorOf<T>::from_shape(c.input(1).shape());
         const bool bias_grad = grads.size() == 3 && c.needs(2);
         if (bias_grad) db = xt::zeros<T>({g.oc});
-        const std::vector<ConvChunk> chunks = split_batch(g);
-        T* cols = chunk_buffer<T, 0>(chunk_rows(chunks) * g.patch());
-        T* masked = relu ? chunk_buffer<T, 1>(chunk_rows(chunks) * g.oc) : nullptr;
-        bool first = true;
-        for (const ConvChunk& ch : chunks) {
-            const std::size_t rows = ch.g.rows();
-            const T* g_chunk = c.grad.data() + ch.y_offset;
-            if (relu) {  // the gradient before relu: zero where the output was not positive
-                relu_grad_loop<T>(rows * g.oc, g_chunk, c.output.data() + ch.y_offset, masked);
-                g_chunk = masked;
-            }
-            if (c.needs(1)) {  // dK = cols^T g, summed over the chunks
-                im2col(ch.g, c.input(0).data() + ch.x_offset, cols);
-                gemm<T>(true, false, g.patch(), g.oc, rows, cols, g_chunk, first ? T(0) : T(1),
-                        dk.data());
-            }
-            if (c.needs(0)) {  // dcols = g K^T, then scattered back onto the input
-                gemm<T>(false, true, rows, g.patch(), g.oc, g_chunk, c.input(1).data(), T(0), cols);
-                col2im(ch.g, cols, dx.data() + ch.x_offset);
-            }
-            if (bias_grad) {  // db = column sums of g
-                T* d = db.data();
-                for (std::size_t r = 0; r < rows; ++r) {
-                    const T* row = g_chunk + r * g.oc;
-                    for (std::size_t j = 0; j < g.oc; ++j) d[j] += row[j];
-                }
-            }
-            first = false;
-        }
+        conv_backward<T>(g, c.grad.data(), relu ? c.output.data() : nullptr, c.input(0).data(),
+                         c.input(1).data(), c.needs(0) ? dx.data() : nullptr,
+                         c.needs(1) ? dk.data() : nullptr, bias_grad ? db.data() : nullptr);
         if (c.needs(0)) grads[0] = std::move(dx);
         if (c.needs(1)) grads[1] = std::move(dk);
         if (bias_grad) grads[2] = std::move(db);
         return grads;
     };
-    if (bias.defined()) return record<T>("conv2d", std::move(y), {x, kernel, bias}, backward);
-    return record<T>("conv2d", std::move(y), {x, kernel}, backward);
+    // Gradients of gradients: the input and kernel gradients as ops of their own, each
+    // differentiable through conv2d and the other.
+    Conv2dOptions plain = options;
+    plain.relu = false;
+    auto graph_backward = [plain, relu = options.relu](const GraphBackwardContext<T>& c) {
+        VariableOf<T> grad = c.grad;
+        if (relu) {
+            grad = grad * VariableOf<T>(TensorOf<T>(xt::cast<T>(c.output().value() > T(0))));
+        }
+        const VariableOf<T> x = c.input(0), k = c.input(1);
+        VariableList<T> grads(c.node->inputs.size());
+        if (c.needs(0)) grads[0] = conv2d_input_grad(grad, k, x.shape(), plain);
+        if (c.needs(1)) grads[1] = conv2d_kernel_grad(x, grad, k.shape(), plain);
+        if (grads.size() == 3 && c.needs(2)) grads[2] = sum(grad, {0, 1, 2});
+        return grads;
+    };
+    if (bias.defined()) {
+        return record<T>("conv2d", std::move(y), {x, kernel, bias}, backward, graph_backward);
+    }
+    return record<T>("conv2d", std::move(y), {x, kernel}, backward, graph_backward);
 }
+
+namespace {
+
+// The input gradient of conv2d (x of shape x_shape) for output gradient `grad`, as an op: it
+// is linear in grad and in the kernel, with conv2d and the kernel gradient as its adjoints.
+template <class T>
+VariableOf<T> conv2d_input_grad(const VariableOf<T>& grad, const VariableOf<T>& kernel,
+                                const Shape& x_shape, const Conv2dOptions& options) {
+    const Shape k_shape = kernel.shape();
+    const ConvGeometry g = plan_conv(x_shape, k_shape, options);
+    TensorOf<T> dx = xt::zeros<T>(x_shape);
+    conv_backward<T>(g, grad.value().data(), nullptr, nullptr, kernel.value().data(), dx.data(),
+                     nullptr, nullptr);
+    auto both = [options, x_shape, k_shape](const VariableOf<T>& upstream, const VariableOf<T>& g,
+                                            const VariableOf<T>& k, bool need_g, bool need_k) {
+        VariableList<T> grads(2);
+        if (need_g) grads[0] = conv2d(upstream, k, VariableOf<T>(), options);
+        if (need_k) grads[1] = conv2d_kernel_grad(upstream, g, k_shape, options);
+        return grads;
+    };
+    return record<T>(
+        "conv2d_input_grad", std::move(dx), {grad, kernel},
+        [both](const BackwardContext<T>& c) {
+            NoGradGuard no_graph;
+            VariableList<T> v = both(VariableOf<T>(c.grad), VariableOf<T>(c.input(0)),
+                                     VariableOf<T>(c.input(1)), c.needs(0), c.needs(1));
+            Grads<T> grads(2);
+            for (std::size_t i = 0; i < 2; ++i) {
+                if (v[i].defined()) grads[i] = std::move(v[i].value());
+            }
+            return grads;
+        },
+        [both](const GraphBackwardContext<T>& c) {
+            return both(c.grad, c.input(0), c.input(1), c.needs(0), c.needs(1));
+        });
+}
+
+// The kernel gradient of conv2d (kernel of shape k_shape) for input x and output gradient
+// `grad`, as an op: linear in x and in grad, with the input gradient and conv2d as adjoints.
+template <class T>
+VariableOf<T> conv2d_kernel_grad(const VariableOf<T>& x, const VariableOf<T>& grad,
+                                 const Shape& k_shape, const Conv2dOptions& options) {
+    const Shape x_shape = x.shape();
+    const ConvGeometry g = plan_conv(x_shape, k_shape, options);
+    TensorOf<T> dk = xt::zeros<T>(k_shape);
+    conv_backward<T>(g, grad.value().data(), nullptr, x.value().data(), nullptr, nullptr, dk.data(),
+                     nullptr);
+    auto both = [options, x_shape](const VariableOf<T>& upstream, const VariableOf<T>& xv,
+                                   const VariableOf<T>& g, bool need_x, bool need_g) {
+        VariableList<T> grads(2);
+        if (need_x) grads[0] = conv2d_input_grad(g, upstream, x_shape, options);
+        if (need_g) grads[1] = conv2d(xv, upstream, VariableOf<T>(), options);
+        return grads;
+    };
+    return record<T>(
+        "conv2d_kernel_grad", std::move(dk), {x, grad},
+        [both](const BackwardContext<T>& c) {
+            NoGradGuard no_graph;
+            VariableList<T> v = both(VariableOf<T>(c.grad), VariableOf<T>(c.input(0)),
+                                     VariableOf<T>(c.input(1)), c.needs(0), c.needs(1));
+            Grads<T> grads(2);
+            for (std::size_t i = 0; i < 2; ++i) {
+                if (v[i].defined()) grads[i] = std::move(v[i].value());
+            }
+            return grads;
+        },
+        [both](const GraphBackwardContext<T>& c) {
+            return both(c.grad, c.input(0), c.input(1), c.needs(0), c.needs(1));
+        });
+}
+
+}  // namespace
 
 #define XGRAD_INSTANTIATE_CONV(T)                                             \
     template VariableOf<T> conv2d(const VariableOf<T>&, const VariableOf<T>&, \

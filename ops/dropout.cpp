@@ -1,5 +1,7 @@
 #include "ops/dropout.h"
 
+#include <memory>
+
 #include <fmt/format.h>
 
 #include <cmath>
@@ -48,9 +50,14 @@ VariableOf<T> dropout(const VariableOf<T>& x, double rate, bool training, Rng& r
     TensorOf<T> mask = TensorOf<T>::from_shape(xv.shape());
     TensorOf<T> y = TensorOf<T>::from_shape(xv.shape());
     mask_loop<T>(n, bits.data(), threshold, scale, xv.data(), mask.data(), y.data());
+    // One mask shared by both backward functions (no copy).
+    auto shared = std::make_shared<const TensorOf<T>>(std::move(mask));
     return record<T>(
         "dropout", std::move(y), {x},
-        [mask = std::move(mask)](const BackwardContext<T>& c) { return Grads<T>{c.grad * mask}; });
+        [mask = shared](const BackwardContext<T>& c) { return Grads<T>{c.grad * *mask}; },
+        [mask = shared](const GraphBackwardContext<T>& c) {
+            return VariableList<T>{c.grad * VariableOf<T>(*mask)};
+        });
 }
 
 template <class T>

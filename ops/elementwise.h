@@ -40,6 +40,9 @@ VariableOf<T> sqrt(const VariableOf<T>& x);
 // The gradient at 0 is 0.
 template <class T>
 VariableOf<T> abs(const VariableOf<T>& x);
+// The error function (exact gelu is built on it).
+template <class T>
+VariableOf<T> erf(const VariableOf<T>& x);
 
 // Limits x to [lo, hi]; the gradient flows where lo <= x <= hi (bounds included).
 // lo > hi is a std::invalid_argument.

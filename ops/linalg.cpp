@@ -10,7 +10,10 @@
 
 #include "framework/errors.h"
 #include "framework/record.h"
+#include "ops/broadcast.h"
 #include "ops/gemm.h"
+#include "ops/reduce.h"
+#include "ops/shape.h"
 
 namespace xgrad {
 
@@ -138,45 +141,54 @@ VariableOf<T> matmul(const VariableOf<T>& a, const VariableOf<T>& b) {
                     y.data() + t * mn);
         }
     }
-    return record<T>("matmul", std::move(y), {a, b}, [](const BackwardContext<T>& c) {
-        const TensorOf<T>& A = c.input(0);
-        const TensorOf<T>& B = c.input(1);
-        const MatmulPlan p = plan_matmul(A.shape(), B.shape());
-        const std::size_t mk = p.m * p.k, kn = p.k * p.n, mn = p.m * p.n;
-        const T* g = c.grad.data();
-        Grads<T> grads(2);
-        if (c.needs(0)) {  // dA = g B^T, summed over the batches where A was broadcast
-            const bool once = p.a_count == p.count;
-            TensorOf<T> da =
-                once ? TensorOf<T>::from_shape(A.shape()) : TensorOf<T>(xt::zeros<T>(A.shape()));
-            if (p.flat()) {
-                gemm<T>(false, true, p.count * p.m, p.k, p.n, g, B.data(), T(0), da.data());
-            } else {
-                for (std::size_t t = 0; t < p.count; ++t) {
-                    const auto [ai, bi] = p.sources(t);
-                    gemm<T>(false, true, p.m, p.k, p.n, g + t * mn, B.data() + bi * kn,
-                            once ? T(0) : T(1), da.data() + ai * mk);
+    return record<T>(
+        "matmul", std::move(y), {a, b},
+        [](const BackwardContext<T>& c) {
+            const TensorOf<T>& A = c.input(0);
+            const TensorOf<T>& B = c.input(1);
+            const MatmulPlan p = plan_matmul(A.shape(), B.shape());
+            const std::size_t mk = p.m * p.k, kn = p.k * p.n, mn = p.m * p.n;
+            const T* g = c.grad.data();
+            Grads<T> grads(2);
+            if (c.needs(0)) {  // dA = g B^T, summed over the batches where A was broadcast
+                const bool once = p.a_count == p.count;
+                TensorOf<T> da = once ? TensorOf<T>::from_shape(A.shape())
+                                      : TensorOf<T>(xt::zeros<T>(A.shape()));
+                if (p.flat()) {
+                    gemm<T>(false, true, p.count * p.m, p.k, p.n, g, B.data(), T(0), da.data());
+                } else {
+                    for (std::size_t t = 0; t < p.count; ++t) {
+                        const auto [ai, bi] = p.sources(t);
+                        gemm<T>(false, true, p.m, p.k, p.n, g + t * mn, B.data() + bi * kn,
+                                once ? T(0) : T(1), da.data() + ai * mk);
+                    }
                 }
+                grads[0] = std::move(da);
             }
-            grads[0] = std::move(da);
-        }
-        if (c.needs(1)) {  // dB = A^T g, summed over the batches where B was broadcast
-            const bool once = p.b_count == p.count;
-            TensorOf<T> db = once || p.flat() ? TensorOf<T>::from_shape(B.shape())
-                                              : TensorOf<T>(xt::zeros<T>(B.shape()));
-            if (p.flat()) {
-                gemm<T>(true, false, p.k, p.n, p.count * p.m, A.data(), g, T(0), db.data());
-            } else {
-                for (std::size_t t = 0; t < p.count; ++t) {
-                    const auto [ai, bi] = p.sources(t);
-                    gemm<T>(true, false, p.k, p.n, p.m, A.data() + ai * mk, g + t * mn,
-                            once ? T(0) : T(1), db.data() + bi * kn);
+            if (c.needs(1)) {  // dB = A^T g, summed over the batches where B was broadcast
+                const bool once = p.b_count == p.count;
+                TensorOf<T> db = once || p.flat() ? TensorOf<T>::from_shape(B.shape())
+                                                  : TensorOf<T>(xt::zeros<T>(B.shape()));
+                if (p.flat()) {
+                    gemm<T>(true, false, p.k, p.n, p.count * p.m, A.data(), g, T(0), db.data());
+                } else {
+                    for (std::size_t t = 0; t < p.count; ++t) {
+                        const auto [ai, bi] = p.sources(t);
+                        gemm<T>(true, false, p.k, p.n, p.m, A.data() + ai * mk, g + t * mn,
+                                once ? T(0) : T(1), db.data() + bi * kn);
+                    }
                 }
+                grads[1] = std::move(db);
             }
-            grads[1] = std::move(db);
-        }
-        return grads;
-    });
+            return grads;
+        },
+        [](const GraphBackwardContext<T>& c) {
+            const VariableOf<T> A = c.input(0), B = c.input(1);
+            VariableList<T> grads(2);
+            if (c.needs(0)) grads[0] = sum_to(matmul(c.grad, transpose(B)), A.shape());
+            if (c.needs(1)) grads[1] = sum_to(matmul(transpose(A), c.grad), B.shape());
+            return grads;
+        });
 }
 
 template <class T>
@@ -185,8 +197,10 @@ VariableOf<T> transpose(const VariableOf<T>& x) {
         throw ShapeError("transpose",
                          "needs rank 2 or more, got shape " + format_shape_of(x.value()));
     }
-    return record<T>("transpose", swap_last_two(x.value()), {x},
-                     [](const BackwardContext<T>& c) { return Grads<T>{swap_last_two(c.grad)}; });
+    return record<T>(
+        "transpose", swap_last_two(x.value()), {x},
+        [](const BackwardContext<T>& c) { return Grads<T>{swap_last_two(c.grad)}; },
+        [](const GraphBackwardContext<T>& c) { return VariableList<T>{transpose(c.grad)}; });
 }
 
 template <class T>
@@ -250,8 +264,20 @@ VariableOf<T> linear(const VariableOf<T>& x, const VariableOf<T>& weight,
         }
         return grads;
     };
-    if (bias.defined()) return record<T>("linear", std::move(y), {x, weight, bias}, backward);
-    return record<T>("linear", std::move(y), {x, weight}, backward);
+    auto graph_backward = [](const GraphBackwardContext<T>& c) {
+        const VariableOf<T> X = c.input(0), W = c.input(1);
+        const long in = static_cast<long>(W.shape()[0]), out = static_cast<long>(W.shape()[1]);
+        VariableList<T> grads(c.node->inputs.size());
+        if (c.needs(0)) grads[0] = linear(c.grad, transpose(W));
+        const VariableOf<T> g_rows = reshape(c.grad, {-1, out});
+        if (c.needs(1)) grads[1] = matmul(transpose(reshape(X, {-1, in})), g_rows);
+        if (grads.size() == 3 && c.needs(2)) grads[2] = sum(g_rows, {0});
+        return grads;
+    };
+    if (bias.defined()) {
+        return record<T>("linear", std::move(y), {x, weight, bias}, backward, graph_backward);
+    }
+    return record<T>("linear", std::move(y), {x, weight}, backward, graph_backward);
 }
 
 #define XGRAD_INSTANTIATE_LINALG(T)                                            \

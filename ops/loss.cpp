@@ -10,6 +10,10 @@
 
 #include "framework/errors.h"
 #include "framework/record.h"
+#include "ops/activation.h"
+#include "ops/broadcast.h"
+#include "ops/elementwise.h"
+#include "ops/shape.h"
 
 namespace xgrad {
 
@@ -59,6 +63,35 @@ T example_grad(const TensorOf<T>& g, std::size_t i, Reduction reduction, std::si
     if (reduction == Reduction::none) return g.data()[i];
     if (reduction == Reduction::sum) return g.data()[0];
     return g.data()[0] / static_cast<T>(count);
+}
+
+// example_grad for a whole input at once, as a differentiable op: each element's weight
+// d(reduced loss) / d(loss of its example), shaped like the input (graph backward functions).
+template <class T>
+VariableOf<T> example_weights(const VariableOf<T>& g, Reduction reduction, const Examples& ex,
+                              const Shape& input_shape) {
+    VariableOf<T> w = g;
+    if (reduction == Reduction::mean) w = w / static_cast<T>(ex.count);
+    if (reduction == Reduction::none && input_shape.size() != ex.shape.size()) {
+        Shape with_width = ex.shape;  // one value per example, then along its width
+        with_width.push_back(1);
+        w = reshape(w, std::vector<long>(with_width.begin(), with_width.end()));
+    }
+    return broadcast_to(w, input_shape);
+}
+
+// A constant tensor (labels as one-hot rows, clip masks): no gradient of its own.
+template <class T>
+VariableOf<T> constant(TensorOf<T> t) {
+    return VariableOf<T>(std::move(t));
+}
+
+// Labels (batch,) as one-hot rows of `shape` (batch, classes).
+template <class T>
+TensorOf<T> one_hot_rows(const IndexTensor& labels, const Shape& shape) {
+    TensorOf<T> m = xt::zeros<T>(shape);
+    for (std::size_t i = 0; i < labels.size(); ++i) m(i, labels(i)) = T(1);
+    return m;
 }
 
 // Checks logits/probabilities (batch, classes) against labels (batch,) and returns the
@@ -137,6 +170,28 @@ VariableOf<T> elementwise_loss(const char* op, const VariableOf<T>& a, const Var
                      });
 }
 
+// The same with the partial derivatives also written with differentiable ops, dav(a, b) and
+// dbv(a, b) on Variables, so the loss can be differentiated twice.
+template <class T, class L, class DA, class DB, class DAV, class DBV>
+VariableOf<T> elementwise_loss(const char* op, const VariableOf<T>& a, const VariableOf<T>& b,
+                               Reduction reduction, L loss, DA da, DB db, DAV dav, DBV dbv,
+                               bool sum_per_example = false) {
+    VariableOf<T> y = elementwise_loss<T>(op, a, b, reduction, loss, da, db, sum_per_example);
+    if (!y.requires_grad()) return y;
+    const Examples ex = elementwise_examples(a.value().shape());
+    const T divisor = sum_per_example ? T(1) : static_cast<T>(ex.width);
+    y.node()->graph_backward = [ex, divisor, reduction, dav,
+                                dbv](const GraphBackwardContext<T>& c) {
+        const VariableOf<T> x = c.input(0), t = c.input(1);
+        const VariableOf<T> w = example_weights(c.grad, reduction, ex, x.shape()) / divisor;
+        VariableList<T> grads(2);
+        if (c.needs(0)) grads[0] = w * dav(x, t);
+        if (c.needs(1)) grads[1] = w * dbv(x, t);
+        return grads;
+    };
+    return y;
+}
+
 template <class T>
 T clip_prob(T p) {
     return std::clamp(p, static_cast<T>(kEps), static_cast<T>(1 - kEps));
@@ -146,6 +201,17 @@ T clip_prob(T p) {
 template <class T>
 T clip_slope(T p) {
     return p > static_cast<T>(kEps) && p < static_cast<T>(1 - kEps) ? T(1) : T(0);
+}
+
+// clip_prob and clip_slope as Variables.
+template <class T>
+VariableOf<T> clip_prob(const VariableOf<T>& p) {
+    return clamp(p, kEps, 1 - kEps);
+}
+template <class T>
+VariableOf<T> clip_slope(const VariableOf<T>& p) {
+    const TensorOf<T>& v = p.value();
+    return constant<T>(xt::where(v > T(kEps) && v < T(1 - kEps), T(1), T(0)));
 }
 
 }  // namespace
@@ -166,27 +232,35 @@ VariableOf<T> cross_entropy(const VariableOf<T>& logits, const IndexTensor& labe
         for (std::size_t j = 0; j < classes; ++j) total += std::exp(row[j] - mx);
         per(i) = (mx - row[labels(i)]) + std::log(total);
     }
-    return record<T>("cross_entropy", reduce_examples(std::move(per), reduction, {batch}), {logits},
-                     [labels, reduction](const BackwardContext<T>& c) {
-                         // (softmax - onehot) times each example's share of the incoming gradient.
-                         const TensorOf<T>& x = c.input(0);
-                         const std::size_t batch = x.shape()[0], classes = x.shape()[1];
-                         TensorOf<T> dx = TensorOf<T>::from_shape(x.shape());
-                         for (std::size_t i = 0; i < batch; ++i) {
-                             const T* row = x.data() + i * classes;
-                             T* out = dx.data() + i * classes;
-                             const T mx = *std::max_element(row, row + classes);
-                             T total = 0;
-                             for (std::size_t j = 0; j < classes; ++j) {
-                                 out[j] = std::exp(row[j] - mx);
-                                 total += out[j];
-                             }
-                             const T w = example_grad(c.grad, i, reduction, batch);
-                             for (std::size_t j = 0; j < classes; ++j) out[j] = out[j] / total * w;
-                             out[labels(i)] -= w;
-                         }
-                         return Grads<T>{std::move(dx)};
-                     });
+    return record<T>(
+        "cross_entropy", reduce_examples(std::move(per), reduction, {batch}), {logits},
+        [labels, reduction](const BackwardContext<T>& c) {
+            // (softmax - onehot) times each example's share of the incoming gradient.
+            const TensorOf<T>& x = c.input(0);
+            const std::size_t batch = x.shape()[0], classes = x.shape()[1];
+            TensorOf<T> dx = TensorOf<T>::from_shape(x.shape());
+            for (std::size_t i = 0; i < batch; ++i) {
+                const T* row = x.data() + i * classes;
+                T* out = dx.data() + i * classes;
+                const T mx = *std::max_element(row, row + classes);
+                T total = 0;
+                for (std::size_t j = 0; j < classes; ++j) {
+                    out[j] = std::exp(row[j] - mx);
+                    total += out[j];
+                }
+                const T w = example_grad(c.grad, i, reduction, batch);
+                for (std::size_t j = 0; j < classes; ++j) out[j] = out[j] / total * w;
+                out[labels(i)] -= w;
+            }
+            return Grads<T>{std::move(dx)};
+        },
+        [labels, reduction](const GraphBackwardContext<T>& c) {
+            const VariableOf<T> x = c.input(0);
+            const Examples rows{x.shape()[0], x.shape()[1], {x.shape()[0]}};
+            const VariableOf<T> w = example_weights(c.grad, reduction, rows, x.shape());
+            const VariableOf<T> onehot = constant(one_hot_rows<T>(labels, x.shape()));
+            return VariableList<T>{w * (softmax(x, -1) - onehot)};
+        });
 }
 
 template <class T>
@@ -199,7 +273,8 @@ VariableOf<T> sparse_categorical_crossentropy(const VariableOf<T>& probs, const 
     for (std::size_t i = 0; i < batch; ++i) per(i) = -std::log(clip_prob(p(i, labels(i))));
     return record<T>(
         "sparse_categorical_crossentropy", reduce_examples(std::move(per), reduction, {batch}),
-        {probs}, [labels, reduction](const BackwardContext<T>& c) {
+        {probs},
+        [labels, reduction](const BackwardContext<T>& c) {
             const TensorOf<T>& p = c.input(0);
             const std::size_t batch = p.shape()[0], classes = p.shape()[1];
             TensorOf<T> dp = xt::zeros<T>(p.shape());
@@ -210,6 +285,14 @@ VariableOf<T> sparse_categorical_crossentropy(const VariableOf<T>& probs, const 
                     -example_grad(c.grad, i, reduction, batch) * clip_slope(v) / clip_prob(v);
             }
             return Grads<T>{std::move(dp)};
+        },
+        [labels, reduction](const GraphBackwardContext<T>& c) {
+            const VariableOf<T> p = c.input(0);
+            const Examples rows{p.shape()[0], p.shape()[1], {p.shape()[0]}};
+            const VariableOf<T> w = example_weights(c.grad, reduction, rows, p.shape());
+            const VariableOf<T> picked =
+                constant(one_hot_rows<T>(labels, p.shape())) * clip_slope(p);
+            return VariableList<T>{-w * picked / clip_prob(p)};
         });
 }
 
@@ -227,7 +310,11 @@ VariableOf<T> categorical_crossentropy(const VariableOf<T>& probs, const Variabl
         "categorical_crossentropy", probs, targets, reduction,
         [](T p, T t) { return -t * std::log(clip_prob(p)); },
         [](T p, T t) { return -t * clip_slope(p) / clip_prob(p); },
-        [](T p, T) { return -std::log(clip_prob(p)); }, true);
+        [](T p, T) { return -std::log(clip_prob(p)); },
+        [](const VariableOf<T>& p, const VariableOf<T>& t) {
+            return -t * clip_slope(p) / clip_prob(p);
+        },
+        [](const VariableOf<T>& p, const VariableOf<T>&) { return -log(clip_prob(p)); }, true);
 }
 
 template <class T>
@@ -238,15 +325,22 @@ VariableOf<T> nll_loss(const VariableOf<T>& log_probs, const IndexTensor& labels
     const std::size_t batch = lp.shape()[0];
     TensorOf<T> per = TensorOf<T>::from_shape({batch});
     for (std::size_t i = 0; i < batch; ++i) per(i) = -lp(i, labels(i));
-    return record<T>("nll_loss", reduce_examples(std::move(per), reduction, {batch}), {log_probs},
-                     [labels, reduction](const BackwardContext<T>& c) {
-                         const std::size_t batch = c.input(0).shape()[0];
-                         TensorOf<T> d = xt::zeros<T>(c.input(0).shape());
-                         for (std::size_t i = 0; i < batch; ++i) {
-                             d(i, labels(i)) = -example_grad(c.grad, i, reduction, batch);
-                         }
-                         return Grads<T>{std::move(d)};
-                     });
+    return record<T>(
+        "nll_loss", reduce_examples(std::move(per), reduction, {batch}), {log_probs},
+        [labels, reduction](const BackwardContext<T>& c) {
+            const std::size_t batch = c.input(0).shape()[0];
+            TensorOf<T> d = xt::zeros<T>(c.input(0).shape());
+            for (std::size_t i = 0; i < batch; ++i) {
+                d(i, labels(i)) = -example_grad(c.grad, i, reduction, batch);
+            }
+            return Grads<T>{std::move(d)};
+        },
+        [labels, reduction](const GraphBackwardContext<T>& c) {
+            const Shape shape = c.input(0).shape();
+            const Examples rows{shape[0], shape[1], {shape[0]}};
+            const VariableOf<T> w = example_weights(c.grad, reduction, rows, shape);
+            return VariableList<T>{-w * constant(one_hot_rows<T>(labels, shape))};
+        });
 }
 
 template <class T>
@@ -266,6 +360,14 @@ VariableOf<T> binary_cross_entropy(const VariableOf<T>& probs, const VariableOf<
         [](T p, T) {
             const T q = clip_prob(p);
             return std::log(T(1) - q) - std::log(q);
+        },
+        [](const VariableOf<T>& p, const VariableOf<T>& t) {
+            const VariableOf<T> q = clip_prob(p);
+            return clip_slope(p) * ((T(1) - t) / (T(1) - q) - t / q);
+        },
+        [](const VariableOf<T>& p, const VariableOf<T>&) {
+            const VariableOf<T> q = clip_prob(p);
+            return log(T(1) - q) - log(q);
         });
 }
 
@@ -281,7 +383,9 @@ VariableOf<T> binary_cross_entropy_with_logits(const VariableOf<T>& logits,
             const T s = x >= 0 ? T(1) / (T(1) + std::exp(-x)) : std::exp(x) / (T(1) + std::exp(x));
             return s - t;
         },
-        [](T x, T) { return -x; });
+        [](T x, T) { return -x; },
+        [](const VariableOf<T>& x, const VariableOf<T>& t) { return sigmoid(x) - t; },
+        [](const VariableOf<T>& x, const VariableOf<T>&) { return -x; });
 }
 
 template <class T>
@@ -290,7 +394,9 @@ VariableOf<T> mse_loss(const VariableOf<T>& pred, const VariableOf<T>& target,
     check_same_shape("mse_loss", "pred", pred, "target", target);
     return elementwise_loss<T>(
         "mse_loss", pred, target, reduction, [](T p, T t) { return (p - t) * (p - t); },
-        [](T p, T t) { return T(2) * (p - t); }, [](T p, T t) { return T(2) * (t - p); });
+        [](T p, T t) { return T(2) * (p - t); }, [](T p, T t) { return T(2) * (t - p); },
+        [](const VariableOf<T>& p, const VariableOf<T>& t) { return T(2) * (p - t); },
+        [](const VariableOf<T>& p, const VariableOf<T>& t) { return T(2) * (t - p); });
 }
 
 template <class T>
@@ -300,7 +406,13 @@ VariableOf<T> mae_loss(const VariableOf<T>& pred, const VariableOf<T>& target,
     auto sign = [](T v) { return v > 0 ? T(1) : (v < 0 ? T(-1) : T(0)); };
     return elementwise_loss<T>(
         "mae_loss", pred, target, reduction, [](T p, T t) { return std::abs(p - t); },
-        [sign](T p, T t) { return sign(p - t); }, [sign](T p, T t) { return sign(t - p); });
+        [sign](T p, T t) { return sign(p - t); }, [sign](T p, T t) { return sign(t - p); },
+        [](const VariableOf<T>& p, const VariableOf<T>& t) {
+            return constant<T>(xt::sign(p.value() - t.value()));
+        },
+        [](const VariableOf<T>& p, const VariableOf<T>& t) {
+            return constant<T>(xt::sign(t.value() - p.value()));
+        });
 }
 
 template <class T>
@@ -320,7 +432,13 @@ VariableOf<T> huber_loss(const VariableOf<T>& pred, const VariableOf<T>& target,
             return e <= d ? T(0.5) * e * e : d * (e - T(0.5) * d);
         },
         [d](T p, T t) { return std::clamp(p - t, -d, d); },
-        [d](T p, T t) { return std::clamp(t - p, -d, d); });
+        [d](T p, T t) { return std::clamp(t - p, -d, d); },
+        [delta](const VariableOf<T>& p, const VariableOf<T>& t) {
+            return clamp(p - t, -delta, delta);
+        },
+        [delta](const VariableOf<T>& p, const VariableOf<T>& t) {
+            return clamp(t - p, -delta, delta);
+        });
 }
 
 #define XGRAD_INSTANTIATE_LOSS(T)                                                               \

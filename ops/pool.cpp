@@ -120,6 +120,54 @@ XGRAD_VECTOR_CLONES [[gnu::flatten]] void max_pool_forward(const PoolGeometry& g
         [](std::size_t, std::size_t) {});
 }
 
+namespace {
+
+using Winners = std::shared_ptr<const std::vector<std::uint32_t>>;
+
+template <class T>
+VariableOf<T> gather_winners(const VariableOf<T>& x, const Winners& arg, const Shape& out_shape);
+
+// max_pool2d's gradient as an op: each output's gradient added to the input element that won
+// its window. Its own gradient reads the winners back (gather_winners), and the other way
+// round, so max pooling differentiates to any order.
+template <class T>
+VariableOf<T> scatter_winners(const VariableOf<T>& g, const Winners& arg, const Shape& x_shape) {
+    TensorOf<T> dx = xt::zeros<T>(x_shape);
+    const T* gr = g.value().data();
+    const std::uint32_t* a = arg->data();
+    for (std::size_t i = 0; i < arg->size(); ++i) dx.data()[a[i]] += gr[i];
+    const Shape out_shape = g.shape();
+    return record<T>(
+        "max_pool2d_backward", std::move(dx), {g},
+        [arg](const BackwardContext<T>& c) {
+            TensorOf<T> d = TensorOf<T>::from_shape(c.input(0).shape());
+            for (std::size_t i = 0; i < arg->size(); ++i) d.data()[i] = c.grad.data()[(*arg)[i]];
+            return Grads<T>{std::move(d)};
+        },
+        [arg, out_shape](const GraphBackwardContext<T>& c) {
+            return VariableList<T>{gather_winners(c.grad, arg, out_shape)};
+        });
+}
+
+template <class T>
+VariableOf<T> gather_winners(const VariableOf<T>& x, const Winners& arg, const Shape& out_shape) {
+    TensorOf<T> y = TensorOf<T>::from_shape(out_shape);
+    for (std::size_t i = 0; i < arg->size(); ++i) y.data()[i] = x.value().data()[(*arg)[i]];
+    const Shape x_shape = x.shape();
+    return record<T>(
+        "max_pool2d_gather", std::move(y), {x},
+        [arg](const BackwardContext<T>& c) {
+            TensorOf<T> d = xt::zeros<T>(c.input(0).shape());
+            for (std::size_t i = 0; i < arg->size(); ++i) d.data()[(*arg)[i]] += c.grad.data()[i];
+            return Grads<T>{std::move(d)};
+        },
+        [arg, x_shape](const GraphBackwardContext<T>& c) {
+            return VariableList<T>{scatter_winners(c.grad, arg, x_shape)};
+        });
+}
+
+}  // namespace
+
 template <class T>
 VariableOf<T> max_pool2d(const VariableOf<T>& x, Size2 pool_size, Size2 strides,
                          const std::string& padding) {
@@ -134,24 +182,26 @@ VariableOf<T> max_pool2d(const VariableOf<T>& x, Size2 pool_size, Size2 strides,
     // For each output element, the flat index of the input element that won its window.
     auto arg = std::make_shared<std::vector<std::uint32_t>>(y.size());
     max_pool_forward<T>(g, xv.data(), y.data(), arg->data());
-    return record<T>("max_pool2d", std::move(y), {x}, [arg](const BackwardContext<T>& ctx) {
-        TensorOf<T> dx = xt::zeros<T>(ctx.input(0).shape());
-        const T* gr = ctx.grad.data();
-        T* d = dx.data();
-        const std::uint32_t* a = arg->data();
-        for (std::size_t i = 0; i < arg->size(); ++i) d[a[i]] += gr[i];
-        return Grads<T>{std::move(dx)};
-    });
+    return record<T>(
+        "max_pool2d", std::move(y), {x},
+        [arg](const BackwardContext<T>& ctx) {
+            TensorOf<T> dx = xt::zeros<T>(ctx.input(0).shape());
+            const T* gr = ctx.grad.data();
+            T* d = dx.data();
+            const std::uint32_t* a = arg->data();
+            for (std::size_t i = 0; i < arg->size(); ++i) d[a[i]] += gr[i];
+            return Grads<T>{std::move(dx)};
+        },
+        [arg = Winners(arg)](const GraphBackwardContext<T>& ctx) {
+            return VariableList<T>{scatter_winners(ctx.grad, arg, ctx.input(0).shape())};
+        });
 }
 
+namespace {
+
+// The mean of each window (dst has the output's shape).
 template <class T>
-VariableOf<T> avg_pool2d(const VariableOf<T>& x, Size2 pool_size, Size2 strides,
-                         const std::string& padding) {
-    const TensorOf<T>& xv = x.value();
-    const PoolGeometry g = plan_pool("avg_pool2d", xv.shape(), pool_size, strides, padding);
-    TensorOf<T> y = TensorOf<T>::from_shape({g.n, g.oh, g.ow, g.c});
-    const T* src = xv.data();
-    T* dst = y.data();
+void average_windows(const PoolGeometry& g, const T* src, T* dst) {
     const std::size_t c = g.c;
     for_each_window(
         g, [&](std::size_t o) { std::fill_n(dst + o, c, T(0)); },
@@ -162,24 +212,59 @@ VariableOf<T> avg_pool2d(const VariableOf<T>& x, Size2 pool_size, Size2 strides,
             const T inv = T(1) / static_cast<T>(count);
             for (std::size_t k = 0; k < c; ++k) dst[o + k] *= inv;
         });
-    return record<T>("avg_pool2d", std::move(y), {x}, [g](const BackwardContext<T>& ctx) {
-        TensorOf<T> dx = xt::zeros<T>(ctx.input(0).shape());
-        const T* gr = ctx.grad.data();
-        T* d = dx.data();
-        const std::size_t c = g.c;
-        // Each window's gradient, divided by its element count, goes to every element in it.
-        std::vector<std::size_t> taps;
-        for_each_window(
-            g, [&](std::size_t) { taps.clear(); },
-            [&](std::size_t, std::size_t i) { taps.push_back(i); },
-            [&](std::size_t o, std::size_t count) {
-                const T inv = T(1) / static_cast<T>(count);
-                for (std::size_t i : taps) {
-                    for (std::size_t k = 0; k < c; ++k) d[i + k] += gr[o + k] * inv;
-                }
-            });
-        return Grads<T>{std::move(dx)};
-    });
+}
+
+// The adjoint of average_windows: each window's gradient, divided by its element count, goes
+// to every element in it (d has the input's shape and starts at zero).
+template <class T>
+void spread_windows(const PoolGeometry& g, const T* gr, T* d) {
+    const std::size_t c = g.c;
+    std::vector<std::size_t> taps;
+    for_each_window(
+        g, [&](std::size_t) { taps.clear(); },
+        [&](std::size_t, std::size_t i) { taps.push_back(i); },
+        [&](std::size_t o, std::size_t count) {
+            const T inv = T(1) / static_cast<T>(count);
+            for (std::size_t i : taps) {
+                for (std::size_t k = 0; k < c; ++k) d[i + k] += gr[o + k] * inv;
+            }
+        });
+}
+
+// Average pooling (forward) or its adjoint (the gradient, `adjoint`) as an op; each is the
+// other's derivative, so average pooling differentiates to any order.
+template <class T>
+VariableOf<T> window_average(const VariableOf<T>& x, const PoolGeometry& g, bool adjoint) {
+    const Shape in{g.n, g.h, g.w, g.c}, out{g.n, g.oh, g.ow, g.c};
+    TensorOf<T> y = adjoint ? TensorOf<T>(xt::zeros<T>(in)) : TensorOf<T>::from_shape(out);
+    if (adjoint) {
+        spread_windows(g, x.value().data(), y.data());
+    } else {
+        average_windows(g, x.value().data(), y.data());
+    }
+    return record<T>(
+        adjoint ? "avg_pool2d_backward" : "avg_pool2d", std::move(y), {x},
+        [g, adjoint, in, out](const BackwardContext<T>& ctx) {
+            TensorOf<T> d = adjoint ? TensorOf<T>::from_shape(out) : TensorOf<T>(xt::zeros<T>(in));
+            if (adjoint) {
+                average_windows(g, ctx.grad.data(), d.data());
+            } else {
+                spread_windows(g, ctx.grad.data(), d.data());
+            }
+            return Grads<T>{std::move(d)};
+        },
+        [g, adjoint](const GraphBackwardContext<T>& ctx) {
+            return VariableList<T>{window_average(ctx.grad, g, !adjoint)};
+        });
+}
+
+}  // namespace
+
+template <class T>
+VariableOf<T> avg_pool2d(const VariableOf<T>& x, Size2 pool_size, Size2 strides,
+                         const std::string& padding) {
+    const PoolGeometry g = plan_pool("avg_pool2d", x.value().shape(), pool_size, strides, padding);
+    return window_average(x, g, false);
 }
 
 #define XGRAD_INSTANTIATE_POOL(T)                                                              \

@@ -11,6 +11,9 @@
 
 #include "framework/errors.h"
 #include "framework/record.h"
+#include "ops/broadcast.h"
+#include "ops/elementwise.h"
+#include "ops/shape.h"
 
 namespace xgrad {
 
@@ -142,6 +145,13 @@ TensorOf<T> expand(const TensorOf<T>& t, const Shape& kept, const Shape& full) {
     return expand(t.data(), kept, full);
 }
 
+// The same as a differentiable op, for graph backward functions: a result (or its
+// gradient) broadcast back over the reduced axes.
+template <class T>
+VariableOf<T> expand(const VariableOf<T>& t, const ReducePlan& r) {
+    return broadcast_to(reshape(t, std::vector<long>(r.kept.begin(), r.kept.end())), r.in);
+}
+
 }  // namespace
 
 template <class T>
@@ -149,9 +159,10 @@ VariableOf<T> sum(const VariableOf<T>& x, const Axes& axes, bool keepdims) {
     const ReducePlan r = plan("sum", x.shape(), axes, keepdims);
     TensorOf<T> y = sum_axes<T>(x.value(), r);
     y.reshape(r.out);
-    return record<T>("sum", std::move(y), {x}, [r](const BackwardContext<T>& c) {
-        return Grads<T>{expand(c.grad, r.kept, r.in)};
-    });
+    return record<T>(
+        "sum", std::move(y), {x},
+        [r](const BackwardContext<T>& c) { return Grads<T>{expand(c.grad, r.kept, r.in)}; },
+        [r](const GraphBackwardContext<T>& c) { return VariableList<T>{expand(c.grad, r)}; });
 }
 
 template <class T>
@@ -162,11 +173,16 @@ VariableOf<T> mean(const VariableOf<T>& x, const Axes& axes, bool keepdims) {
     TensorOf<T> y = sum_axes<T>(x.value(), r);
     y /= n;
     y.reshape(r.out);
-    return record<T>("mean", std::move(y), {x}, [r, n](const BackwardContext<T>& c) {
-        TensorOf<T> g = expand(c.grad, r.kept, r.in);
-        g /= n;
-        return Grads<T>{std::move(g)};
-    });
+    return record<T>(
+        "mean", std::move(y), {x},
+        [r, n](const BackwardContext<T>& c) {
+            TensorOf<T> g = expand(c.grad, r.kept, r.in);
+            g /= n;
+            return Grads<T>{std::move(g)};
+        },
+        [r, n](const GraphBackwardContext<T>& c) {
+            return VariableList<T>{expand(c.grad, r) / n};
+        });
 }
 
 namespace {
@@ -184,14 +200,23 @@ VariableOf<T> extremum(const char* op, const VariableOf<T>& x, const Axes& axes,
         y = xt::amin(x.value(), r.axes);
     }
     y.reshape(r.out);
-    return record<T>(op, std::move(y), {x}, [r](const BackwardContext<T>& c) {
-        TensorOf<T> hit = xt::cast<T>(xt::equal(c.input(0), expand(c.output, r.kept, r.in)));
-        // The gradient of each result divided by how many elements tie for it.
-        TensorOf<T> share = sum_axes<T>(hit, r);
-        share.reshape(r.out);
-        share = c.grad / share;
-        return Grads<T>{hit * expand(share, r.kept, r.in)};
-    });
+    // Each element's share of its result's gradient: 1 / (the number of elements tying for
+    // the result) where it is one of them, 0 elsewhere.
+    auto shares = [r](const TensorOf<T>& in, const TensorOf<T>& out) {
+        TensorOf<T> hit = xt::cast<T>(xt::equal(in, expand(out, r.kept, r.in)));
+        TensorOf<T> ties = sum_axes<T>(hit, r);
+        ties.reshape(r.out);
+        return TensorOf<T>(hit / expand(ties, r.kept, r.in));
+    };
+    return record<T>(
+        op, std::move(y), {x},
+        [r, shares](const BackwardContext<T>& c) {
+            return Grads<T>{shares(c.input(0), c.output) * expand(c.grad, r.kept, r.in)};
+        },
+        [r, shares](const GraphBackwardContext<T>& c) {
+            const VariableOf<T> weights(shares(c.input(0).value(), c.output().value()));
+            return VariableList<T>{expand(c.grad, r) * weights};
+        });
 }
 
 }  // namespace
@@ -222,12 +247,20 @@ VariableOf<T> var(const VariableOf<T>& x, const Axes& axes, bool keepdims, int d
     y /= dof;
     y.reshape(r.out);
     // The mean is kept (it is the size of the result); the deviations are recomputed.
-    return record<T>("var", std::move(y), {x}, [r, m, dof](const BackwardContext<T>& c) {
-        TensorOf<T> g = c.input(0) - expand(m, r.kept, r.in);
-        g *= expand(c.grad, r.kept, r.in);
-        g *= T(2) / dof;
-        return Grads<T>{std::move(g)};
-    });
+    return record<T>(
+        "var", std::move(y), {x},
+        [r, m, dof](const BackwardContext<T>& c) {
+            TensorOf<T> g = c.input(0) - expand(m, r.kept, r.in);
+            g *= expand(c.grad, r.kept, r.in);
+            g *= T(2) / dof;
+            return Grads<T>{std::move(g)};
+        },
+        [r, dof](const GraphBackwardContext<T>& c) {
+            const VariableOf<T> x = c.input(0);
+            const VariableOf<T> centred =
+                x - broadcast_to(mean(x, Axes(r.axes.begin(), r.axes.end()), true), r.in);
+            return VariableList<T>{expand(c.grad, r) * centred * (T(2) / dof)};
+        });
 }
 
 template <class T>
@@ -237,9 +270,10 @@ VariableOf<T> logsumexp(const VariableOf<T>& x, const Axes& axes, bool keepdims)
         // The log of an empty sum; nothing to differentiate.
         TensorOf<T> y = TensorOf<T>::from_shape(r.out);
         y.fill(-std::numeric_limits<T>::infinity());
-        return record<T>("logsumexp", std::move(y), {x}, [](const BackwardContext<T>& c) {
-            return Grads<T>{xt::zeros_like(c.input(0))};
-        });
+        return record<T>(
+            "logsumexp", std::move(y), {x},
+            [](const BackwardContext<T>& c) { return Grads<T>{xt::zeros_like(c.input(0))}; },
+            [](const GraphBackwardContext<T>& c) { return VariableList<T>{c.input(0) * T(0)}; });
     }
     TensorOf<T> m = xt::amax(x.value(), r.axes);
     // A row of all -inf (or an inf) would give inf - inf: shift by 0 there instead.
@@ -250,15 +284,23 @@ VariableOf<T> logsumexp(const VariableOf<T>& x, const Axes& axes, bool keepdims)
     // The gradient is softmax(x) = exp(x - m) / s. It is recomputed from the shift m rather
     // than taken as exp(x - y): y = 1e4 + log 2 rounds in float32, and the rounding would show
     // in every gradient. Only m (the size of the result) is kept.
-    return record<T>("logsumexp", std::move(y), {x}, [r, m](const BackwardContext<T>& c) {
-        TensorOf<T> e = xt::exp(c.input(0) - expand(m, r.kept, r.in));
-        TensorOf<T> s = sum_axes<T>(e, r);
-        s.reshape(r.out);
-        // A slice of all -inf has s == 0 and no softmax: its gradient is 0, not 0 / 0.
-        TensorOf<T> scale = xt::where(s > T(0), c.grad / s, T(0));
-        e *= expand(scale, r.kept, r.in);
-        return Grads<T>{std::move(e)};
-    });
+    return record<T>(
+        "logsumexp", std::move(y), {x},
+        [r, m](const BackwardContext<T>& c) {
+            TensorOf<T> e = xt::exp(c.input(0) - expand(m, r.kept, r.in));
+            TensorOf<T> s = sum_axes<T>(e, r);
+            s.reshape(r.out);
+            // A slice of all -inf has s == 0 and no softmax: its gradient is 0, not 0 / 0.
+            TensorOf<T> scale = xt::where(s > T(0), c.grad / s, T(0));
+            e *= expand(scale, r.kept, r.in);
+            return Grads<T>{std::move(e)};
+        },
+        [r](const GraphBackwardContext<T>& c) {
+            // softmax(x) = exp(x - y) over the reduced axes, differentiable; slices of all -inf
+            // are not supported here (their first-order gradient above is 0).
+            const VariableOf<T> x = c.input(0);
+            return VariableList<T>{expand(c.grad, r) * exp(x - expand(c.output(), r))};
+        });
 }
 
 namespace {

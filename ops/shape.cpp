@@ -67,9 +67,15 @@ TensorOf<T> reshaped(const TensorOf<T>& t, const Shape& shape) {
 // the elements forward, the gradient reshaped back.
 template <class T>
 VariableOf<T> relabel(const char* op, const VariableOf<T>& x, const Shape& shape) {
-    return record<T>(op, reshaped(x.value(), shape), {x}, [](const BackwardContext<T>& c) {
-        return Grads<T>{reshaped(c.grad, to_shape(c.input(0).shape()))};
-    });
+    return record<T>(
+        op, reshaped(x.value(), shape), {x},
+        [](const BackwardContext<T>& c) {
+            return Grads<T>{reshaped(c.grad, to_shape(c.input(0).shape()))};
+        },
+        [](const GraphBackwardContext<T>& c) {
+            const Shape in = c.input(0).shape();
+            return VariableList<T>{reshape(c.grad, std::vector<long>(in.begin(), in.end()))};
+        });
 }
 
 }  // namespace
@@ -143,10 +149,14 @@ VariableOf<T> permute(const VariableOf<T>& x, const std::vector<std::size_t>& or
     }
     std::vector<std::size_t> inverse(order.size());
     for (std::size_t i = 0; i < order.size(); ++i) inverse[order[i]] = i;
-    return record<T>("permute", TensorOf<T>(xt::transpose(x.value(), order)), {x},
-                     [inverse](const BackwardContext<T>& c) {
-                         return Grads<T>{TensorOf<T>(xt::transpose(c.grad, inverse))};
-                     });
+    return record<T>(
+        "permute", TensorOf<T>(xt::transpose(x.value(), order)), {x},
+        [inverse](const BackwardContext<T>& c) {
+            return Grads<T>{TensorOf<T>(xt::transpose(c.grad, inverse))};
+        },
+        [inverse](const GraphBackwardContext<T>& c) {
+            return VariableList<T>{permute(c.grad, inverse)};
+        });
 }
 
 template <class T>
@@ -171,6 +181,38 @@ VariableOf<T> unsqueeze(const VariableOf<T>& x, int axis) {
 
 namespace {
 
+template <class T>
+VariableOf<T> take_range(const char* op, const VariableOf<T>& x, std::size_t axis,
+                         std::size_t start, std::size_t stop);
+
+// The gradient of take_range as an op: x placed at start.. along `axis` of a zero tensor of
+// `full` shape. Its own gradient is take_range again, so slices differentiate to any order.
+template <class T>
+VariableOf<T> place_range(const VariableOf<T>& x, std::size_t axis, std::size_t start,
+                          const Shape& full) {
+    const Blocks b = around(full, axis);
+    const std::size_t len = x.shape()[axis] * b.inner;
+    TensorOf<T> y = xt::zeros<T>(full);
+    for (std::size_t o = 0; o < b.outer; ++o) {
+        std::copy_n(x.value().data() + o * len, len,
+                    y.data() + o * b.n * b.inner + start * b.inner);
+    }
+    const std::size_t stop = start + x.shape()[axis];
+    return record<T>(
+        "slice_backward", std::move(y), {x},
+        [b, start, len](const BackwardContext<T>& c) {
+            TensorOf<T> g = TensorOf<T>::from_shape(c.input(0).shape());
+            for (std::size_t o = 0; o < b.outer; ++o) {
+                std::copy_n(c.grad.data() + o * b.n * b.inner + start * b.inner, len,
+                            g.data() + o * len);
+            }
+            return Grads<T>{std::move(g)};
+        },
+        [axis, start, stop](const GraphBackwardContext<T>& c) {
+            return VariableList<T>{take_range("slice", c.grad, axis, start, stop)};
+        });
+}
+
 // Rows start..stop-1 of the (outer, n, inner) view; the gradient scatters back into zeros.
 template <class T>
 VariableOf<T> take_range(const char* op, const VariableOf<T>& x, std::size_t axis,
@@ -185,14 +227,19 @@ VariableOf<T> take_range(const char* op, const VariableOf<T>& x, std::size_t axi
     for (std::size_t o = 0; o < b.outer; ++o) {
         std::copy_n(src + o * b.n * b.inner, len, y.data() + o * len);
     }
-    return record<T>(op, std::move(y), {x}, [b, start, len](const BackwardContext<T>& c) {
-        TensorOf<T> g = xt::zeros<T>(c.input(0).shape());
-        T* dst = g.data() + start * b.inner;
-        for (std::size_t o = 0; o < b.outer; ++o) {
-            std::copy_n(c.grad.data() + o * len, len, dst + o * b.n * b.inner);
-        }
-        return Grads<T>{std::move(g)};
-    });
+    return record<T>(
+        op, std::move(y), {x},
+        [b, start, len](const BackwardContext<T>& c) {
+            TensorOf<T> g = xt::zeros<T>(c.input(0).shape());
+            T* dst = g.data() + start * b.inner;
+            for (std::size_t o = 0; o < b.outer; ++o) {
+                std::copy_n(c.grad.data() + o * len, len, dst + o * b.n * b.inner);
+            }
+            return Grads<T>{std::move(g)};
+        },
+        [axis, start](const GraphBackwardContext<T>& c) {
+            return VariableList<T>{place_range(c.grad, axis, start, c.input(0).shape())};
+        });
 }
 
 }  // namespace
@@ -284,7 +331,17 @@ VariableOf<T> concat(const std::vector<VariableOf<T>>& xs, int axis) {
     const std::size_t outer = around(first, a).outer;
     return record<T>(
         "concat", join(xs, block, outer, out_shape), xs,
-        [block, outer](const BackwardContext<T>& c) { return split(c, block, outer); });
+        [block, outer](const BackwardContext<T>& c) { return split(c, block, outer); },
+        [a](const GraphBackwardContext<T>& c) {
+            VariableList<T> grads(c.node->inputs.size());
+            std::size_t offset = 0;
+            for (std::size_t j = 0; j < grads.size(); ++j) {
+                const std::size_t n = c.node->inputs[j]->value.shape()[a];
+                if (c.needs(j)) grads[j] = take_range("slice", c.grad, a, offset, offset + n);
+                offset += n;
+            }
+            return grads;
+        });
 }
 
 template <class T>
@@ -308,8 +365,45 @@ VariableOf<T> stack(const std::vector<VariableOf<T>>& xs, int axis) {
     const std::size_t outer = b.outer;
     return record<T>(
         "stack", join(xs, block, outer, out_shape), xs,
-        [block, outer](const BackwardContext<T>& c) { return split(c, block, outer); });
+        [block, outer](const BackwardContext<T>& c) { return split(c, block, outer); },
+        [a](const GraphBackwardContext<T>& c) {
+            VariableList<T> grads(c.node->inputs.size());
+            for (std::size_t j = 0; j < grads.size(); ++j) {
+                if (c.needs(j)) {
+                    grads[j] = squeeze(take_range("slice", c.grad, a, j, j + 1), int(a));
+                }
+            }
+            return grads;
+        });
 }
+
+namespace {
+
+// The gradient of index_select as an op: slices of x added into a zero tensor of `full`
+// shape at `indices` along the axis of `b`. Its own gradient is index_select again.
+template <class T>
+VariableOf<T> index_add(const VariableOf<T>& x, std::size_t axis, const Blocks& b,
+                        const std::vector<std::size_t>& indices, const Shape& full) {
+    TensorOf<T> g = xt::zeros<T>(full);
+    const std::size_t m = indices.size();
+    for (std::size_t o = 0; o < b.outer; ++o) {
+        for (std::size_t k = 0; k < m; ++k) {
+            const T* from = x.value().data() + (o * m + k) * b.inner;
+            T* to = g.data() + (o * b.n + indices[k]) * b.inner;
+            for (std::size_t i = 0; i < b.inner; ++i) to[i] += from[i];
+        }
+    }
+    return record<T>(
+        "index_select_backward", std::move(g), {x},
+        [axis, indices](const BackwardContext<T>& c) {
+            return Grads<T>{index_select(VariableOf<T>(c.grad), int(axis), indices).value()};
+        },
+        [axis, indices](const GraphBackwardContext<T>& c) {
+            return VariableList<T>{index_select(c.grad, int(axis), indices)};
+        });
+}
+
+}  // namespace
 
 template <class T>
 VariableOf<T> index_select(const VariableOf<T>& x, int axis,
@@ -334,19 +428,24 @@ VariableOf<T> index_select(const VariableOf<T>& x, int axis,
                         y.data() + (o * m + k) * b.inner);
         }
     }
-    return record<T>("index_select", std::move(y), {x}, [b, indices](const BackwardContext<T>& c) {
-        // Repeated indices add their gradients up.
-        TensorOf<T> g = xt::zeros<T>(c.input(0).shape());
-        const std::size_t m = indices.size();
-        for (std::size_t o = 0; o < b.outer; ++o) {
-            for (std::size_t k = 0; k < m; ++k) {
-                const T* from = c.grad.data() + (o * m + k) * b.inner;
-                T* to = g.data() + (o * b.n + indices[k]) * b.inner;
-                for (std::size_t i = 0; i < b.inner; ++i) to[i] += from[i];
+    return record<T>(
+        "index_select", std::move(y), {x},
+        [b, indices](const BackwardContext<T>& c) {
+            // Repeated indices add their gradients up.
+            TensorOf<T> g = xt::zeros<T>(c.input(0).shape());
+            const std::size_t m = indices.size();
+            for (std::size_t o = 0; o < b.outer; ++o) {
+                for (std::size_t k = 0; k < m; ++k) {
+                    const T* from = c.grad.data() + (o * m + k) * b.inner;
+                    T* to = g.data() + (o * b.n + indices[k]) * b.inner;
+                    for (std::size_t i = 0; i < b.inner; ++i) to[i] += from[i];
+                }
             }
-        }
-        return Grads<T>{std::move(g)};
-    });
+            return Grads<T>{std::move(g)};
+        },
+        [a, b, indices](const GraphBackwardContext<T>& c) {
+            return VariableList<T>{index_add(c.grad, a, b, indices, c.input(0).shape())};
+        });
 }
 
 namespace {
@@ -377,6 +476,29 @@ void for_each_gathered(const IndexTensor& index, const Shape& x_shape, std::size
 
 }  // namespace
 
+namespace {
+
+// The gradient of gather as an op: x's elements added into a zero tensor of `full` shape
+// at the positions gather read them from. Its own gradient is gather again.
+template <class T>
+VariableOf<T> scatter_add(const VariableOf<T>& x, std::size_t axis, const IndexTensor& index,
+                          std::size_t step, const Shape& full) {
+    TensorOf<T> g = xt::zeros<T>(full);
+    for_each_gathered(index, full, axis, [&](std::size_t k, std::size_t base) {
+        g.data()[base + static_cast<std::size_t>(index.data()[k]) * step] += x.value().data()[k];
+    });
+    return record<T>(
+        "gather_backward", std::move(g), {x},
+        [axis, index](const BackwardContext<T>& c) {
+            return Grads<T>{gather(VariableOf<T>(c.grad), int(axis), index).value()};
+        },
+        [axis, index](const GraphBackwardContext<T>& c) {
+            return VariableList<T>{gather(c.grad, int(axis), index)};
+        });
+}
+
+}  // namespace
+
 template <class T>
 VariableOf<T> gather(const VariableOf<T>& x, int axis, const IndexTensor& index) {
     const Shape shape = x.shape();
@@ -403,13 +525,19 @@ VariableOf<T> gather(const VariableOf<T>& x, int axis, const IndexTensor& index)
         }
         y.data()[k] = src[base + static_cast<std::size_t>(i) * step];
     });
-    return record<T>("gather", std::move(y), {x}, [index, a, step](const BackwardContext<T>& c) {
-        TensorOf<T> g = xt::zeros<T>(c.input(0).shape());
-        for_each_gathered(index, to_shape(g.shape()), a, [&](std::size_t k, std::size_t base) {
-            g.data()[base + static_cast<std::size_t>(index.data()[k]) * step] += c.grad.data()[k];
+    return record<T>(
+        "gather", std::move(y), {x},
+        [index, a, step](const BackwardContext<T>& c) {
+            TensorOf<T> g = xt::zeros<T>(c.input(0).shape());
+            for_each_gathered(index, to_shape(g.shape()), a, [&](std::size_t k, std::size_t base) {
+                g.data()[base + static_cast<std::size_t>(index.data()[k]) * step] +=
+                    c.grad.data()[k];
+            });
+            return Grads<T>{std::move(g)};
+        },
+        [index, a, step](const GraphBackwardContext<T>& c) {
+            return VariableList<T>{scatter_add(c.grad, a, index, step, c.input(0).shape())};
         });
-        return Grads<T>{std::move(g)};
-    });
 }
 
 #define XGRAD_INSTANTIATE_SHAPE(T)                                                         \

@@ -51,3 +51,25 @@ TEST_CASE("gradcheck records its graph even inside a NoGradGuard") {
     CHECK_MESSAGE(r.ok, r.message);
     CHECK_FALSE(is_grad_enabled());
 }
+
+TEST_CASE("compare_tensors: an infinity matches only the same infinity") {
+    const double inf = INFINITY;
+    CHECK(testing::compare_tensors(Tensor64{inf, -inf}, Tensor64{inf, -inf}).ok);
+    CHECK_FALSE(testing::compare_tensors(Tensor64{5.0}, Tensor64{inf}).ok);
+    CHECK_FALSE(testing::compare_tensors(Tensor64{inf}, Tensor64{5.0}).ok);
+    CHECK_FALSE(testing::compare_tensors(Tensor64{-inf}, Tensor64{inf}).ok);
+    CHECK_FALSE(testing::compare_tensors(Tensor64{NAN}, Tensor64{NAN}).ok);
+}
+
+TEST_CASE("gradcheck fails when the finite differences are not a number") {
+    // sqrt at 0: the backward says inf there but the probe at -eps is NaN; a correct-looking
+    // zero gradient must not pass against a NaN numeric derivative either.
+    auto zero_grad_sqrt = [](const std::vector<Variable64>& in) {
+        return record<double>("zero_grad_sqrt", xt::sqrt(in[0].value()), {in[0]},
+                              [](const BackwardContext<double>& c) {
+                                  return Grads<double>{xt::zeros_like(c.grad)};
+                              });
+    };
+    const GradcheckResult r = gradcheck(zero_grad_sqrt, {Tensor64{0.0}});
+    CHECK_FALSE(r.ok);
+}

@@ -189,3 +189,19 @@ TEST_CASE("relu lets NaN through instead of hiding it as 0") {
     CHECK(y(1) == 0.f);
     CHECK(y(2) == 2.f);
 }
+
+TEST_CASE("activations: second derivatives (gradgradcheck) on every shape") {
+    // Composed with a product, so that the second derivative also exercises the chain rule
+    // through the activation's graph backward (relu, leaky_relu and hard_sigmoid are
+    // piecewise linear: their own second derivative is 0 away from the kinks).
+    for (const auto& activation : kActivations) {
+        for (std::size_t k = 0; k < kShapes.size(); ++k) {
+            const Tensor64 x = random_tensor(kShapes[k], 300 + static_cast<unsigned>(k));
+            const auto& f = activation.second;
+            INFO(activation.first, " on shape ", format_shape(kShapes[k]));
+            XGRAD_CHECK_GRADGRADCHECK([&f](const V64& in) { return f(in[0]) * in[0]; }, {x});
+        }
+    }
+    XGRAD_CHECK_GRADGRADCHECK([](const V64& in) { return erf(in[0]) * in[0]; },
+                              {random_tensor({2, 3}, 7)});
+}

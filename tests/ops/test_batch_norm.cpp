@@ -73,3 +73,19 @@ TEST_CASE("batch_norm: errors name the op and the shapes") {
     CHECK_THROWS_WITH_AS(batch_norm_inference(x, b3, b3, Tensor{0.f}, Tensor{1.f, 1.f, 1.f}, 1e-3),
                          doctest::Contains("mean of shape (3,)"), ShapeError);
 }
+
+TEST_CASE("batch_norm and batch_norm_inference: second derivatives (gradgradcheck)") {
+    const Tensor64 g = {1.2, -0.7, 0.4}, b = {0.1, 0.2, -0.3};
+    for (const Shape& shape : {Shape{4, 3}, Shape{2, 3, 2, 3}}) {
+        const Tensor64 x = values(shape);
+        XGRAD_CHECK_GRADGRADCHECK(
+            [](const V& v) { return batch_norm(v[0], v[1] * v[1], v[2], 1e-3); }, {x, g, b});
+        XGRAD_CHECK_GRADGRADCHECK(
+            [](const V& v) {
+                return batch_norm_inference(v[0] * v[0], v[1] * v[1], v[2],
+                                            Tensor64{0.1, -0.2, 0.3}, Tensor64{0.5, 1.5, 2.0},
+                                            1e-3);
+            },
+            {x, g, b});
+    }
+}

@@ -172,3 +172,33 @@ TEST_CASE("conv2d: errors name the op and the shapes") {
     CHECK_THROWS_AS(conv2d(x, k3, Variable(), {{1, 1}, "full", {1, 1}}), std::invalid_argument);
     CHECK_THROWS_AS(conv2d(x, k3, Variable(), {{0, 1}, "valid", {1, 1}}), std::invalid_argument);
 }
+
+TEST_CASE("conv2d: an empty batch has zero kernel and bias gradients") {
+    Variable64 x(Tensor64::from_shape({0, 5, 5, 2}), true);
+    Variable64 k(Tensor64(xt::ones<double>({3, 3, 2, 4})), true);
+    Variable64 b(Tensor64(xt::ones<double>({4})), true);
+    Variable64 y = conv2d(x, k, b);
+    CHECK(y.shape() == Shape{0, 3, 3, 4});
+    sum(y * 2.0).backward();
+    XGRAD_CHECK_TENSOR_CLOSE(k.grad(), Tensor64(xt::zeros<double>({3, 3, 2, 4})));
+    XGRAD_CHECK_TENSOR_CLOSE(b.grad(), Tensor64(xt::zeros<double>({4})));
+}
+
+TEST_CASE("conv2d: second derivatives (gradgradcheck) over strides, paddings, dilations, relu") {
+    const Tensor64 x = ramp({2, 4, 5, 2});
+    const Tensor64 k = ramp({2, 3, 2, 3}, 0.05);
+    const Tensor64 b = {0.1, -0.2, 0.3};
+    for (const auto& base : option_sets) {
+        for (bool relu : {false, true}) {
+            Conv2dOptions o = base;
+            o.relu = relu;
+            CAPTURE(o.padding);
+            CAPTURE(o.strides[0]);
+            CAPTURE(o.dilation[0]);
+            CAPTURE(relu);
+            // x * x makes the result non-linear in x, so the second derivative in x is not 0.
+            XGRAD_CHECK_GRADGRADCHECK(
+                [&o](const V& v) { return conv2d(v[0] * v[0], v[1], v[2], o); }, {x, k, b});
+        }
+    }
+}

@@ -86,3 +86,13 @@ TEST_CASE("dropout: a rate outside [0, 1) is an error") {
                          std::invalid_argument);
     CHECK_THROWS_AS(dropout(x, std::nan(""), true), std::invalid_argument);
 }
+
+TEST_CASE("dropout: second derivative through its fixed mask") {
+    // A fixed generator state per call, so the finite-difference probes see the same mask.
+    XGRAD_CHECK_GRADGRADCHECK(
+        [](const std::vector<Variable64>& in) {
+            Rng rng(5);
+            return dropout(in[0] * in[0], 0.4, true, rng);
+        },
+        {Tensor64{{0.5, -1.0, 2.0}, {1.5, 0.25, -0.75}}});
+}

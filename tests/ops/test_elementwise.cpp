@@ -194,6 +194,19 @@ TEST_CASE("minimum, maximum: gradient checks with broadcasting") {
     }
 }
 
+TEST_CASE("where with a broadcast branch picks the right side everywhere") {
+    // xtensor's own where swapped the last column here (regression).
+    const Tensor64 a = {{0.5, -1.2, 2.0}, {1.5, 0.3, -0.7}};
+    const Tensor64 b = {0.8, 1.1, -1.9};
+    Variable64 va(a, true), vb(b, true);
+    Variable64 y = where(a > 0.0, va * vb, vb * vb);
+    XGRAD_CHECK_TENSOR_CLOSE(y.value(), Tensor64({{0.4, 1.21, -3.8}, {1.2, 0.33, 3.61}}));
+    y.backward(Tensor64{{1.0, 1.0, 1.0}, {1.0, 1.0, 1.0}});
+    XGRAD_CHECK_TENSOR_CLOSE(va.grad(), Tensor64({{0.8, 0.0, -1.9}, {0.8, 1.1, 0.0}}));
+    // b: a where the mask holds, 2b where it does not.
+    XGRAD_CHECK_TENSOR_CLOSE(vb.grad(), Tensor64({2.0, 0.3 + 2.2, 2.0 - 3.8}));
+}
+
 TEST_CASE("where: values, gradients go to the chosen side, shape errors") {
     const Mask m = {true, false, true};
     Variable a(Tensor{1.f, 2.f, 3.f}, true), b(Tensor(10.f), true);
@@ -220,4 +233,45 @@ TEST_CASE("where: values, gradients go to the chosen side, shape errors") {
                          "of the result)",
                          ShapeError);
     CHECK_THROWS_AS(where(m, x, Variable(Tensor::from_shape({2}))), ShapeError);
+}
+
+TEST_CASE("elementwise ops: second derivatives (gradgradcheck) with broadcasting") {
+    for (const auto& [a, b] : broadcast_pairs) {
+        XGRAD_CHECK_GRADGRADCHECK([](const V& in) { return in[0] * in[0] + in[1]; }, {a, b});
+        XGRAD_CHECK_GRADGRADCHECK([](const V& in) { return (in[0] - in[1]) * in[1]; }, {a, b});
+        XGRAD_CHECK_GRADGRADCHECK([](const V& in) { return in[0] * in[1] * in[0]; }, {a, b});
+        XGRAD_CHECK_GRADGRADCHECK([](const V& in) { return -in[0] / in[1]; }, {a, b});
+        XGRAD_CHECK_GRADGRADCHECK(
+            [](const V& in) { return minimum(in[0], in[1]) * maximum(in[0], in[1]); }, {a, b});
+        XGRAD_CHECK_GRADGRADCHECK(
+            [](const V& in) { return where(in[0].value() > 0.0, in[0] * in[1], in[1] * in[1]); },
+            {a, b});
+    }
+    for (const auto& x : positive_inputs) {
+        XGRAD_CHECK_GRADGRADCHECK([](const V& in) { return pow(in[0], 2.5); }, {x});
+        XGRAD_CHECK_GRADGRADCHECK([](const V& in) { return pow(in[0], 0.0) * in[0]; }, {x});
+        XGRAD_CHECK_GRADGRADCHECK([](const V& in) { return pow(in[0], in[0]); }, {x});
+        XGRAD_CHECK_GRADGRADCHECK([](const V& in) { return exp(in[0]) * log(in[0]); }, {x});
+        XGRAD_CHECK_GRADGRADCHECK([](const V& in) { return sqrt(in[0]) * in[0]; }, {x});
+    }
+    for (const auto& x : any_inputs) {
+        XGRAD_CHECK_GRADGRADCHECK([](const V& in) { return abs(in[0]) * in[0]; }, {x});
+        XGRAD_CHECK_GRADGRADCHECK([](const V& in) { return clamp(in[0] * in[0], -5.0, 1.0); }, {x});
+    }
+}
+
+TEST_CASE("broadcast_to and sum_to: values, first and second derivatives") {
+    Variable64 b(B3, true);
+    XGRAD_CHECK_TENSOR_CLOSE(broadcast_to(b, {2, 3}).value(),
+                             Tensor64({{0.8, 1.1, -1.9}, {0.8, 1.1, -1.9}}));
+    XGRAD_CHECK_TENSOR_CLOSE(sum_to(Variable64(A23), {1, 3}).value(), Tensor64({{2.0, -0.9, 1.3}}));
+    CHECK_THROWS_AS(broadcast_to(b, {2, 4}), ShapeError);
+    XGRAD_CHECK_GRADCHECK([](const V& in) { return broadcast_to(in[0], {2, 2, 3}); }, {B3});
+    XGRAD_CHECK_GRADCHECK([](const V& in) { return sum_to(in[0], {3}); }, {A23});
+    XGRAD_CHECK_GRADGRADCHECK(
+        [](const V& in) {
+            Variable64 s = sum_to(in[0] * in[0], {2, 1});
+            return broadcast_to(s * s, {2, 3});
+        },
+        {A23});
 }

@@ -239,3 +239,20 @@ TEST_CASE("linear: shape errors name x, weight and bias") {
                          "more, weight rank 2)",
                          ShapeError);
 }
+
+TEST_CASE("matmul, transpose, linear: second derivatives (gradgradcheck)") {
+    for (std::size_t i = 0; i < kMatmulShapes.size(); ++i) {
+        const auto& [sa, sb] = kMatmulShapes[i];
+        const Tensor64 a = random_tensor(sa, 40 + static_cast<unsigned>(i));
+        const Tensor64 b = random_tensor(sb, 60 + static_cast<unsigned>(i));
+        XGRAD_CHECK_GRADGRADCHECK([](const V64& in) { return matmul(in[0] * in[0], in[1]); },
+                                  {a, b});
+    }
+    const Tensor64 x = random_tensor({2, 3, 4}, 1), w = random_tensor({4, 5}, 2),
+                   bias = random_tensor({5}, 3);
+    XGRAD_CHECK_GRADGRADCHECK(
+        [](const V64& in) { return linear(in[0] * in[0], in[1] * in[1], in[2]); }, {x, w, bias});
+    XGRAD_CHECK_GRADGRADCHECK([](const V64& in) { return linear(in[0], in[1] * in[1]); },
+                              {random_tensor({4}, 4), w});
+    XGRAD_CHECK_GRADGRADCHECK([](const V64& in) { return transpose(in[0] * in[0]); }, {x});
+}

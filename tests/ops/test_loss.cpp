@@ -237,3 +237,45 @@ TEST_CASE("elementwise losses require matching shapes and a positive huber delta
     CHECK_THROWS_WITH_AS(huber_loss(a, a, 0.0), "huber_loss: delta must be positive, got 0",
                          std::invalid_argument);
 }
+
+TEST_CASE("losses: second derivatives (gradgradcheck) for every reduction") {
+    for (Reduction r : kReductions) {
+        CAPTURE(static_cast<int>(r));
+        unsigned seed = 70;
+        const std::size_t batch = 3, classes = 4;
+        IndexTensor labels = {1, 3, 0};
+        // Each loss of a square, so that the second derivative is not trivially zero.
+        XGRAD_CHECK_GRADGRADCHECK(
+            [&](const V64& in) { return cross_entropy(in[0] * in[0], labels, r); },
+            {uniform({batch, classes}, seed++, -2, 2)});
+        XGRAD_CHECK_GRADGRADCHECK([&](const V64& in) { return nll_loss(in[0] * in[0], labels, r); },
+                                  {uniform({batch, classes}, seed++, -2, 2)});
+        XGRAD_CHECK_GRADGRADCHECK(
+            [&](const V64& in) {
+                return sparse_categorical_crossentropy(in[0] * in[0], labels, r);
+            },
+            {uniform({batch, classes}, seed++, 0.3, 0.9)});
+        XGRAD_CHECK_GRADGRADCHECK(
+            [&](const V64& in) { return categorical_crossentropy(in[0] * in[0], in[1], r); },
+            {uniform({batch, classes}, seed++, 0.3, 0.9), uniform({batch, classes}, seed++, 0, 1)});
+        for (const Shape& s : {Shape{4}, Shape{2, 3}, Shape{2, 1, 3}}) {
+            CAPTURE(format_shape(s));
+            const Tensor64 a = uniform(s, seed++, -2, 2), b = uniform(s, seed++, -2, 2);
+            const Tensor64 p = uniform(s, seed++, 0.3, 0.9), t = uniform(s, seed++, 0, 1);
+            XGRAD_CHECK_GRADGRADCHECK(
+                [&](const V64& in) { return mse_loss(in[0] * in[0], in[1], r); }, {a, b});
+            XGRAD_CHECK_GRADGRADCHECK(
+                [&](const V64& in) { return mae_loss(in[0] * in[0], in[1], r); }, {a, b});
+            XGRAD_CHECK_GRADGRADCHECK(
+                [&](const V64& in) { return huber_loss(in[0] * in[0], in[1], 0.7, r); }, {a, b});
+            XGRAD_CHECK_GRADGRADCHECK(
+                [&](const V64& in) { return binary_cross_entropy(in[0] * in[0], in[1], r); },
+                {p, t});
+            XGRAD_CHECK_GRADGRADCHECK(
+                [&](const V64& in) {
+                    return binary_cross_entropy_with_logits(in[0] * in[0], in[1], r);
+                },
+                {a, t});
+        }
+    }
+}

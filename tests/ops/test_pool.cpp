@@ -75,3 +75,23 @@ TEST_CASE("pooling: errors name the op and the shapes") {
     CHECK_THROWS_AS(max_pool2d(x, {0, 2}, {1, 1}), std::invalid_argument);
     CHECK_THROWS_AS(max_pool2d(x, {2, 2}, {1, 1}, "full"), std::invalid_argument);
 }
+
+TEST_CASE("max_pool2d and avg_pool2d: second derivatives (gradgradcheck)") {
+    const Tensor64 x = distinct({2, 5, 4, 3});
+    for (const std::string padding : {"valid", "same"}) {
+        for (Size2 strides : {Size2{2, 2}, Size2{1, 1}}) {
+            CAPTURE(padding);
+            // exp keeps the order of the values (no new ties) and makes the result non-linear.
+            XGRAD_CHECK_GRADGRADCHECK(
+                [&](const V& v) {
+                    return max_pool2d(exp(v[0]), {3, 2}, strides, padding);
+                },
+                {x});
+            XGRAD_CHECK_GRADGRADCHECK(
+                [&](const V& v) {
+                    return avg_pool2d(exp(v[0]), {3, 2}, strides, padding);
+                },
+                {x});
+        }
+    }
+}

@@ -182,3 +182,20 @@ TEST_CASE("argmax, argmin: indices, first of ties, no gradient, axis errors") {
     CHECK_THROWS_WITH_AS(argmin(Variable(Tensor::from_shape({3, 0})), 1),
                          "argmin: cannot reduce over axis 1 of size 0 in shape (3, 0)", ShapeError);
 }
+
+TEST_CASE("reductions: second derivatives (gradgradcheck)") {
+    for (const auto& c : cases) {
+        XGRAD_CHECK_GRADGRADCHECK(
+            [&c](const V& in) { return sum(in[0] * in[0], c.axes, c.keepdims); }, {c.x});
+        XGRAD_CHECK_GRADGRADCHECK(
+            [&c](const V& in) { return mean(in[0] * in[0], c.axes, c.keepdims); }, {c.x});
+        XGRAD_CHECK_GRADGRADCHECK(
+            [&c](const V& in) { return max(in[0] * in[0], c.axes, c.keepdims); }, {c.x});
+        XGRAD_CHECK_GRADGRADCHECK(
+            [&c](const V& in) { return min(in[0] * in[0], c.axes, c.keepdims); }, {c.x});
+        XGRAD_CHECK_GRADGRADCHECK([&c](const V& in) { return var(in[0], c.axes, c.keepdims); },
+                                  {c.x});
+        XGRAD_CHECK_GRADGRADCHECK(
+            [&c](const V& in) { return logsumexp(in[0], c.axes, c.keepdims); }, {c.x});
+    }
+}

@@ -253,3 +253,24 @@ TEST_CASE("gather: values, gradients, errors") {
                          ShapeError);
     CHECK_THROWS_AS(gather(x, 1, IndexTensor(xt::zeros<std::int64_t>({3, 1}))), ShapeError);
 }
+
+TEST_CASE("shape ops: second derivatives (gradgradcheck)") {
+    const Tensor64 x = ramp({2, 3, 4});
+    // Each op composed with a square, so that the second derivative is not zero.
+    auto check = [&x](auto op) {
+        XGRAD_CHECK_GRADGRADCHECK([op](const V& in) { return op(in[0] * in[0]); }, {x});
+    };
+    check([](const Variable64& v) { return reshape(v, {4, -1}); });
+    check([](const Variable64& v) { return flatten(v); });
+    check([](const Variable64& v) { return permute(v, {2, 0, 1}); });
+    check([](const Variable64& v) { return unsqueeze(squeeze(unsqueeze(v, 1), 1), 0); });
+    check([](const Variable64& v) { return slice(v, 1, 1, 3); });
+    check([](const Variable64& v) { return narrow(v, -1, 0, 2); });
+    check([](const Variable64& v) { return concat({v, v * 2.0, slice(v, 2, 0, 1)}, 2); });
+    check([](const Variable64& v) { return stack({v, v * 3.0}, 1); });
+    check([](const Variable64& v) { return index_select(v, 2, {3, 0, 3}); });
+    check([](const Variable64& v) {
+        IndexTensor index = {{{0, 2}, {1, 1}, {3, 0}}, {{2, 2}, {0, 1}, {3, 3}}};
+        return gather(v, 2, index);
+    });
+}
