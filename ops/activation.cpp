@@ -178,8 +178,10 @@ VariableOf<T> gelu(const VariableOf<T>& x, bool approximate) {
 
 template <class T>
 VariableOf<T> sigmoid(const VariableOf<T>& x) {
-    return unary<T>(
-        "sigmoid", x, [](T v) { return stable_sigmoid(v); }, [](T, T y) { return y * (T(1) - y); });
+    return keep_input(unary<T>(
+                          "sigmoid", x, [](T v) { return stable_sigmoid(v); },
+                          [](T, T y) { return y * (T(1) - y); }),
+                      "sigmoid", x);
 }
 
 template <class T>
@@ -231,7 +233,10 @@ VariableOf<T> hard_sigmoid(const VariableOf<T>& x) {
 template <class T>
 VariableOf<T> softmax(const VariableOf<T>& x, int axis) {
     const AxisView v = axis_view("softmax", x.value().shape(), axis);
-    return record<T>("softmax", softmax_forward(x.value(), v, false), {x},
+    // "softmax" is along the last axis: the one losses fuse with (nn/training/losses.h).
+    const long rank = static_cast<long>(x.value().dimension());
+    const char* op = (axis < 0 ? axis + rank : axis) == rank - 1 ? "softmax" : "softmax_inner_axis";
+    return keep_input(record<T>(op, softmax_forward(x.value(), v, false), {x},
                      [v](const BackwardContext<T>& c) {
                          // dx = y * (g - sum(g * y)) along the axis.
                          TensorOf<T> dx = TensorOf<T>::from_shape(c.grad.shape());
@@ -252,7 +257,8 @@ VariableOf<T> softmax(const VariableOf<T>& x, int axis) {
                              }
                          }
                          return Grads<T>{std::move(dx)};
-                     });
+                     }),
+                      op, x);
 }
 
 template <class T>
