@@ -121,21 +121,24 @@ TensorDataset::TensorDataset(std::vector<Tensor> inputs, std::vector<Tensor> tar
     if (inputs_.empty()) throw std::invalid_argument("TensorDataset: no input tensor given");
     auto check = [&](const Tensor& t, const std::string& what) {
         if (t.dimension() < 1)
-            throw ShapeError("TensorDataset", what + " must have a first (example) dimension, got " +
-                                                  format_shape_of(t));
+            throw ShapeError(
+                "TensorDataset",
+                what + " must have a first (example) dimension, got " + format_shape_of(t));
         if (t.shape()[0] != inputs_[0].shape()[0])
             throw ShapeError("TensorDataset", what + " " + format_shape_of(t) + " and input 0 " +
                                                   format_shape_of(inputs_[0]) +
                                                   " hold different numbers of examples");
     };
     check(inputs_[0], "input 0");
-    for (std::size_t i = 1; i < inputs_.size(); ++i) check(inputs_[i], "input " + std::to_string(i));
+    for (std::size_t i = 1; i < inputs_.size(); ++i)
+        check(inputs_[i], "input " + std::to_string(i));
     for (std::size_t i = 0; i < targets_.size(); ++i)
         check(targets_[i], "target " + std::to_string(i));
 }
 
 TensorDataset::TensorDataset(Tensor inputs, Tensor targets)
-    : TensorDataset(std::vector<Tensor>{std::move(inputs)}, std::vector<Tensor>{std::move(targets)}) {}
+    : TensorDataset(std::vector<Tensor>{std::move(inputs)},
+                    std::vector<Tensor>{std::move(targets)}) {}
 
 TensorDataset::TensorDataset(Tensor inputs, IndexTensor labels, std::size_t num_classes)
     : num_classes_(num_classes) {

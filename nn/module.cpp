@@ -51,7 +51,7 @@ std::string format_batch_shape(const Shape& shape) {
 
 Module::~Module() = default;
 
-Variable Module::operator()(const Variable& x) {
+void Module::prepare_call(const Variable& x) {
     const Shape full = x.shape();
     if (full.empty()) {
         throw ShapeError(name(), "expected input with a leading batch dimension, got a scalar");
@@ -61,11 +61,18 @@ Variable Module::operator()(const Variable& x) {
     } else {
         check_input_shape(full);
     }
+}
+
+Variable Module::operator()(const Variable& x) {
+    prepare_call(x);
     return forward(x);
 }
 
 std::vector<Variable> Module::operator()(const std::vector<Variable>& inputs) {
-    if (inputs.size() == 1) return {(*this)(inputs[0])};
+    if (inputs.size() == 1) {
+        prepare_call(inputs[0]);
+        return forward(inputs);
+    }
     std::vector<Shape> shapes;
     for (std::size_t i = 0; i < inputs.size(); ++i) {
         const Shape full = inputs[i].shape();
@@ -79,7 +86,9 @@ std::vector<Variable> Module::operator()(const std::vector<Variable>& inputs) {
         build(shapes);
     } else if (fixed_input_shape() && shapes != built_shapes_) {
         std::string expected, got;
-        for (const auto& s : built_shapes_) expected += (expected.empty() ? "" : ", ") + format_batch_shape(s);
+        for (const auto& s : built_shapes_) {
+            expected += (expected.empty() ? "" : ", ") + format_batch_shape(s);
+        }
         for (const auto& s : shapes) got += (got.empty() ? "" : ", ") + format_batch_shape(s);
         throw ShapeError(name(), "expected input shapes " + expected + ", got " + got);
     }
@@ -151,14 +160,15 @@ void Module::build(const Shape& input_shape) {
     built_shape_ = input_shape;
     built_shapes_ = {input_shape};
     // A model whose children build on their first call: one traced pass builds them all.
-    const bool children_unbuilt = std::any_of(children_.begin(), children_.end(),
-                                              [](const auto& c) { return !c->built(); });
+    const bool children_unbuilt =
+        std::any_of(children_.begin(), children_.end(), [](const auto& c) { return !c->built(); });
     if (children_unbuilt) trace({input_shape});
 }
 
 void Module::build(const std::vector<Shape>& input_shapes) {
     if (input_shapes.size() == 1) return build(input_shapes[0]);
-    if (input_shapes.empty()) throw std::invalid_argument(name() + ": build() needs an input shape");
+    if (input_shapes.empty())
+        throw std::invalid_argument(name() + ": build() needs an input shape");
     if (built_) {
         if (fixed_input_shape() && built_shapes_ != input_shapes) {
             throw ShapeError(name(), "already built for other input shapes");
@@ -190,7 +200,6 @@ std::vector<Variable> Module::trace(const std::vector<Shape>& input_shapes) cons
     auto& self = const_cast<Module&>(*this);
     NoGradGuard no_grad;
     TrainingModeGuard eval(self, false);
-    if (inputs.size() == 1) return {self.forward(inputs[0])};
     return self.forward(inputs);
 }
 

@@ -37,6 +37,7 @@
 #pragma once
 
 #include <cstddef>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -89,6 +90,8 @@ class Module {
     // Several inputs: one shape each. A single shape goes to build(const Shape&); several are
     // recorded and traced through the list form of forward().
     virtual void build(const std::vector<Shape>& input_shapes);
+    // model.build({28, 28}): a braced shape is one input's shape.
+    void build(std::initializer_list<std::size_t> input_shape) { build(Shape(input_shape)); }
     bool built() const { return built_; }
     // The shape build() was called with (one input).
     const std::optional<Shape>& built_input_shape() const { return built_shape_; }
@@ -166,6 +169,8 @@ class Module {
     // The outputs of forward() on one zero example per input shape, in eval mode and
     // without a graph; every module's mode is restored afterwards.
     std::vector<Variable> trace(const std::vector<Shape>& input_shapes) const;
+    // Builds from x's shape on the first call, checks it on later ones.
+    void prepare_call(const Variable& x);
 
     mutable std::string name_;  // filled lazily from type_name(), which is virtual
     bool user_named_ = false;

@@ -237,27 +237,28 @@ VariableOf<T> softmax(const VariableOf<T>& x, int axis) {
     const long rank = static_cast<long>(x.value().dimension());
     const char* op = (axis < 0 ? axis + rank : axis) == rank - 1 ? "softmax" : "softmax_inner_axis";
     return keep_input(record<T>(op, softmax_forward(x.value(), v, false), {x},
-                     [v](const BackwardContext<T>& c) {
-                         // dx = y * (g - sum(g * y)) along the axis.
-                         TensorOf<T> dx = TensorOf<T>::from_shape(c.grad.shape());
-                         const T* g = c.grad.data();
-                         const T* y = c.output.data();
-                         T* out = dx.data();
-                         for (std::size_t o = 0; o < v.outer; ++o) {
-                             for (std::size_t j = 0; j < v.inner; ++j) {
-                                 const std::size_t base = o * v.n * v.inner + j;
-                                 T dot = 0;
-                                 for (std::size_t i = 0; i < v.n; ++i) {
-                                     dot += g[base + i * v.inner] * y[base + i * v.inner];
-                                 }
-                                 for (std::size_t i = 0; i < v.n; ++i) {
-                                     const std::size_t p = base + i * v.inner;
-                                     out[p] = y[p] * (g[p] - dot);
-                                 }
-                             }
-                         }
-                         return Grads<T>{std::move(dx)};
-                     }),
+                                [v](const BackwardContext<T>& c) {
+                                    // dx = y * (g - sum(g * y)) along the axis.
+                                    TensorOf<T> dx = TensorOf<T>::from_shape(c.grad.shape());
+                                    const T* g = c.grad.data();
+                                    const T* y = c.output.data();
+                                    T* out = dx.data();
+                                    for (std::size_t o = 0; o < v.outer; ++o) {
+                                        for (std::size_t j = 0; j < v.inner; ++j) {
+                                            const std::size_t base = o * v.n * v.inner + j;
+                                            T dot = 0;
+                                            for (std::size_t i = 0; i < v.n; ++i) {
+                                                dot +=
+                                                    g[base + i * v.inner] * y[base + i * v.inner];
+                                            }
+                                            for (std::size_t i = 0; i < v.n; ++i) {
+                                                const std::size_t p = base + i * v.inner;
+                                                out[p] = y[p] * (g[p] - dot);
+                                            }
+                                        }
+                                    }
+                                    return Grads<T>{std::move(dx)};
+                                }),
                       op, x);
 }
 

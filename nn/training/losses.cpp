@@ -99,12 +99,12 @@ Variable huber(const Variable& prediction, const Variable& target, double delta)
     return huber_loss(prediction, match_target("huber", prediction, target), delta);
 }
 
-Variable binary_crossentropy(const Variable& prediction, const Variable& target,
-                             bool from_logits) {
+Variable binary_crossentropy(const Variable& prediction, const Variable& target, bool from_logits) {
     const Variable t = match_target("binary_crossentropy", prediction, target);
     if (from_logits) return binary_cross_entropy_with_logits(prediction, t);
     // A sigmoid output: start from its logits, stable where the sigmoid saturates.
-    if (made_by(prediction, "sigmoid")) return binary_cross_entropy_with_logits(input_of(prediction), t);
+    if (made_by(prediction, "sigmoid"))
+        return binary_cross_entropy_with_logits(input_of(prediction), t);
     return binary_cross_entropy(prediction, t);
 }
 

@@ -142,7 +142,8 @@ void TopKCategoricalAccuracy::update_state(const Tensor& prediction, const Tenso
         const std::size_t c = one_hot ? argmax_row(target.data() + i * r.classes, r.classes)
                                       : label_at(name(), target, i, r.classes);
         // In the top k unless k scores are larger (ties count as in, as tf.math.in_top_k).
-        const auto larger = std::count_if(row, row + r.classes, [&](float s) { return s > row[c]; });
+        const auto larger =
+            std::count_if(row, row + r.classes, [&](float s) { return s > row[c]; });
         correct += static_cast<std::size_t>(larger) < k_;
     }
     add(double(correct), double(r.count));
@@ -236,7 +237,8 @@ double AUC::result() const {
     }
     // Trapezoids between neighbouring thresholds (the rates fall as the threshold rises).
     double area = 0;
-    for (std::size_t t = 0; t + 1 < n; ++t) area += (fpr[t] - fpr[t + 1]) * (tpr[t] + tpr[t + 1]) / 2;
+    for (std::size_t t = 0; t + 1 < n; ++t)
+        area += (fpr[t] - fpr[t + 1]) * (tpr[t] + tpr[t + 1]) / 2;
     return area;
 }
 
@@ -256,8 +258,10 @@ std::unique_ptr<Metric> make_plain(bool) {
 
 const std::vector<NamedMetric>& named_metrics() {
     static const std::vector<NamedMetric> table = {
-        {"accuracy", [](bool b) -> std::unique_ptr<Metric> { return std::make_unique<metrics::Accuracy>(b); }},
-        {"acc", [](bool b) -> std::unique_ptr<Metric> { return std::make_unique<metrics::Accuracy>(b); }},
+        {"accuracy",
+         [](bool b) -> std::unique_ptr<Metric> { return std::make_unique<metrics::Accuracy>(b); }},
+        {"acc",
+         [](bool b) -> std::unique_ptr<Metric> { return std::make_unique<metrics::Accuracy>(b); }},
         {"binary_accuracy", make_plain<metrics::BinaryAccuracy>},
         {"categorical_accuracy", make_plain<metrics::CategoricalAccuracy>},
         {"sparse_categorical_accuracy", make_plain<metrics::SparseCategoricalAccuracy>},

@@ -185,7 +185,7 @@ const std::vector<std::string>& metric_names();
 // user's metric object (shared; it serves one output).
 class MetricSpec {
   public:
-    MetricSpec(const char* name) : name_(name) {}          // NOLINT: implicit
+    MetricSpec(const char* name) : name_(name) {}             // NOLINT: implicit
     MetricSpec(std::string name) : name_(std::move(name)) {}  // NOLINT: implicit
     MetricSpec(std::shared_ptr<Metric> metric);               // NOLINT: implicit
     template <class M>

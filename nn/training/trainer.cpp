@@ -36,17 +36,17 @@ std::string output_prefix(std::size_t k, std::size_t outputs) {
     return outputs > 1 ? "output_" + std::to_string(k + 1) + "_" : "";
 }
 
-// The batch's inputs as Variables. The tensors move in and, through give_back(), out again,
-// so the batch buffers are reused every step.
-std::vector<Variable> take_inputs(data::Batch& batch) {
-    std::vector<Variable> inputs;
-    inputs.reserve(batch.inputs.size());
-    for (auto& t : batch.inputs) inputs.emplace_back(std::move(t));
-    return inputs;
+// A batch's tensors as Variables. They move in and, through give_back() once the graph is
+// done with them, out again, so the batch buffers are reused every step.
+std::vector<Variable> lend(std::vector<Tensor>& tensors) {
+    std::vector<Variable> out;
+    out.reserve(tensors.size());
+    for (auto& t : tensors) out.emplace_back(std::move(t));
+    return out;
 }
 
-void give_back(data::Batch& batch, std::vector<Variable>& inputs) {
-    for (std::size_t i = 0; i < inputs.size(); ++i) batch.inputs[i] = std::move(inputs[i].value());
+void give_back(std::vector<Tensor>& tensors, std::vector<Variable>& lent) {
+    for (std::size_t i = 0; i < lent.size(); ++i) tensors[i] = std::move(lent[i].value());
 }
 
 }  // namespace
@@ -89,58 +89,49 @@ void Trainer::check_optimizer_holds_parameters() const {
         "make the optimizer from model.trainable_parameters()");
 }
 
-void Trainer::check_targets(const data::Batch& batch, std::size_t outputs) const {
-    if (batch.targets.size() != outputs) {
-        throw std::invalid_argument("Trainer: the dataset gives " +
-                                    std::to_string(batch.targets.size()) +
+void Trainer::check_targets(std::size_t targets, std::size_t outputs) const {
+    if (targets != outputs) {
+        throw std::invalid_argument("Trainer: the dataset gives " + std::to_string(targets) +
                                     " target(s) per example but model '" + model_.name() +
                                     "' has " + std::to_string(outputs) + " output(s)");
     }
 }
 
 std::vector<Variable> Trainer::forward(std::vector<Variable>& inputs) {
-    if (inputs.size() == 1) return {model_(inputs[0])};
     return model_(inputs);
 }
 
-Variable Trainer::loss_and_metrics(const std::vector<Variable>& outputs, data::Batch& batch) {
-    check_targets(batch, outputs.size());
+Variable Trainer::loss_and_metrics(const std::vector<Variable>& outputs,
+                                   const std::vector<Variable>& targets, std::size_t examples) {
+    check_targets(targets.size(), outputs.size());
     if (outputs_.size() != outputs.size()) {
+        if (outputs.size() > 1) {
+            for (const auto& spec : metric_specs_) {
+                if (spec.is_object()) {
+                    throw std::invalid_argument("Trainer: metric object '" + spec.name() +
+                                                "' can serve one output, the "
+                                                "model has " +
+                                                std::to_string(outputs.size()) +
+                                                "; give the metric by name");
+                }
+            }
+        }
         outputs_.assign(outputs.size(), {});
         for (auto& out : outputs_) {
             for (const auto& spec : metric_specs_) {
                 out.metrics.push_back(spec.make(loss_.is_binary_crossentropy()));
             }
         }
-        if (outputs.size() > 1) {
-            for (const auto& spec : metric_specs_) {
-                if (spec.is_object()) {
-                    throw std::invalid_argument(
-                        "Trainer: metric object '" + spec.name() +
-                        "' can serve one output, the model has " +
-                        std::to_string(outputs.size()) + "; give the metric by name");
-                }
-            }
-        }
     }
-    const double n = double(batch.size());
     Variable total;
     for (std::size_t k = 0; k < outputs.size(); ++k) {
-        Variable target(std::move(batch.targets[k]));
-        Variable loss;
-        try {
-            loss = loss_(outputs[k], target);
-            if (loss.size() != 1) {
-                throw ShapeError("Trainer", "loss '" + loss_.name() + "' returned shape " +
-                                                format_shape(loss.shape()) + ", not one value");
-            }
-            for (auto& m : outputs_[k].metrics) m->update_state(outputs[k].value(), target.value());
-        } catch (...) {
-            batch.targets[k] = std::move(target.value());
-            throw;
+        const Variable loss = loss_(outputs[k], targets[k]);
+        if (loss.size() != 1) {
+            throw ShapeError("Trainer", "loss '" + loss_.name() + "' returned shape " +
+                                            format_shape(loss.shape()) + ", not one value");
         }
-        if (outputs.size() > 1) outputs_[k].loss_sum += double(loss.item()) * n;
-        batch.targets[k] = std::move(target.value());
+        for (auto& m : outputs_[k].metrics) m->update_state(outputs[k].value(), targets[k].value());
+        if (outputs.size() > 1) outputs_[k].loss_sum += double(loss.item()) * double(examples);
         total = k == 0 ? loss : total + loss;
     }
     return total;
@@ -218,17 +209,18 @@ History Trainer::fit(std::shared_ptr<const data::Dataset> train, const FitOption
         std::vector<std::string> order;
         while (loader.next(batch)) {
             const std::size_t n = batch.size();
-            std::vector<Variable> inputs = take_inputs(batch);
+            std::vector<Variable> inputs = lend(batch.inputs), targets = lend(batch.targets);
             double value;
             {
                 const std::vector<Variable> outputs = forward(inputs);
-                Variable loss = loss_and_metrics(outputs, batch);
+                Variable loss = loss_and_metrics(outputs, targets, n);
                 value = loss.item();
                 optimizer_->zero_grad();
                 loss.backward();
             }
             optimizer_->step();
-            give_back(batch, inputs);
+            give_back(batch.inputs, inputs);
+            give_back(batch.targets, targets);
 
             loss_sum += value * double(n);
             seen += n;
@@ -263,7 +255,8 @@ template <class Visit>
 void Trainer::run_inference(const data::Dataset& dataset, std::size_t batch_size, const char* who,
                             Visit&& visit) {
     check_batch_size(who, batch_size);
-    if (dataset.size() == 0) throw std::invalid_argument(std::string(who) + ": the dataset is empty");
+    if (dataset.size() == 0)
+        throw std::invalid_argument(std::string(who) + ": the dataset is empty");
     NoGradGuard no_grad;
     TrainingModeGuard eval(model_, false);  // back to each module's mode, also on an exception
     data::Batch batch;
@@ -273,9 +266,10 @@ void Trainer::run_inference(const data::Dataset& dataset, std::size_t batch_size
         indices.resize(stop - start);
         for (std::size_t i = start; i < stop; ++i) indices[i - start] = i;
         dataset.get_batch(indices, batch);
-        std::vector<Variable> inputs = take_inputs(batch);
-        visit(forward(inputs), batch, start);
-        give_back(batch, inputs);
+        std::vector<Variable> inputs = lend(batch.inputs), targets = lend(batch.targets);
+        visit(forward(inputs), targets, start, indices.size());
+        give_back(batch.inputs, inputs);
+        give_back(batch.targets, targets);
     }
 }
 
@@ -283,27 +277,27 @@ Logs Trainer::evaluate(const data::Dataset& dataset, std::size_t batch_size) {
     reset_state();
     double loss_sum = 0;
     run_inference(dataset, batch_size, "evaluate",
-                  [&](const std::vector<Variable>& outputs, data::Batch& batch, std::size_t) {
-                      const double n = double(batch.size());
-                      loss_sum += double(loss_and_metrics(outputs, batch).item()) * n;
+                  [&](const std::vector<Variable>& outputs, const std::vector<Variable>& targets,
+                      std::size_t, std::size_t n) {
+                      loss_sum += double(loss_and_metrics(outputs, targets, n).item()) * double(n);
                   });
     Logs logs;
     write_logs(logs, loss_sum, dataset.size());
     return logs;
 }
 
-std::vector<Tensor> Trainer::predict_outputs(const data::Dataset& dataset,
-                                             std::size_t batch_size) {
+std::vector<Tensor> Trainer::predict_outputs(const data::Dataset& dataset, std::size_t batch_size) {
     std::vector<Tensor> result;
     run_inference(dataset, batch_size, "predict",
-                  [&](const std::vector<Variable>& outputs, data::Batch& batch, std::size_t start) {
-                      const std::size_t n = batch.size();
+                  [&](const std::vector<Variable>& outputs, const std::vector<Variable>&,
+                      std::size_t start, std::size_t n) {
                       if (result.empty()) {
                           for (const auto& y : outputs) {
                               Shape shape = y.shape();
                               if (shape.empty()) {
-                                  throw ShapeError("predict", "the model returned a scalar; "
-                                                              "outputs need a batch dimension");
+                                  throw ShapeError("predict",
+                                                   "the model returned a scalar; "
+                                                   "outputs need a batch dimension");
                               }
                               shape[0] = dataset.size();
                               result.push_back(Tensor::from_shape(shape));
@@ -335,7 +329,8 @@ Tensor Trainer::predict(const Tensor& inputs, std::size_t batch_size) {
             "predict: inputs need a batch dimension with at least one row, got shape " +
             format_shape_of(inputs));
     }
-    return predict(data::TensorDataset(std::vector<Tensor>{inputs}, std::vector<Tensor>{}), batch_size);
+    return predict(data::TensorDataset(std::vector<Tensor>{inputs}, std::vector<Tensor>{}),
+                   batch_size);
 }
 
 }  // namespace xgrad::nn

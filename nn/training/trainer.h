@@ -89,8 +89,7 @@ class Trainer {
     Tensor predict(const Tensor& inputs, std::size_t batch_size = 256);
     Tensor predict(const data::Dataset& dataset, std::size_t batch_size = 256);
     // Every output, in the order forward() returns them.
-    std::vector<Tensor> predict_outputs(const data::Dataset& dataset,
-                                        std::size_t batch_size = 256);
+    std::vector<Tensor> predict_outputs(const data::Dataset& dataset, std::size_t batch_size = 256);
 
     Module& model() { return model_; }
     optim::Optimizer& optimizer() { return *optimizer_; }
@@ -112,25 +111,27 @@ class Trainer {
         double loss_sum = 0;  // sum over batches of the batch loss times the batch size
     };
 
-    // model(x) for one input, the list form for several.
+    // The model's list form: one output or several.
     std::vector<Variable> forward(std::vector<Variable>& inputs);
-    // The loss summed over the outputs, each against its target of `batch` (whose tensors
-    // are lent to Variables and given back); updates the outputs' metrics.
-    Variable loss_and_metrics(const std::vector<Variable>& outputs, data::Batch& batch);
+    // The loss summed over the outputs, each against its target; updates the outputs'
+    // metrics. `examples`: the batch size.
+    Variable loss_and_metrics(const std::vector<Variable>& outputs,
+                              const std::vector<Variable>& targets, std::size_t examples);
     void reset_state();
     // "loss" (loss_sum over `examples`), then each output's loss and metric results.
     void write_logs(Logs& logs, double loss_sum, std::size_t examples) const;
     // The log names in the order the progress bar shows them.
     std::vector<std::string> metric_order() const;
     // Forward passes over a dataset in batches, in eval mode and without a graph, handing each
-    // batch's outputs to visit(outputs, batch, first_index): evaluate and predict share it.
+    // batch's outputs to visit(outputs, targets, first_index, examples): evaluate and
+    // predict share it.
     template <class Visit>
     void run_inference(const data::Dataset& dataset, std::size_t batch_size, const char* who,
                        Visit&& visit);
     // The optimizer holds every trainable parameter of the model, or a std::invalid_argument
     // naming the ones it misses.
     void check_optimizer_holds_parameters() const;
-    void check_targets(const data::Batch& batch, std::size_t outputs) const;
+    void check_targets(std::size_t targets, std::size_t outputs) const;
 
     Module& model_;
     std::unique_ptr<optim::Optimizer> optimizer_;
