@@ -3,19 +3,13 @@
 #include <cmath>
 
 #include "framework/errors.h"
+#include "nn_test_util.h"
 #include "xgrad.h"
 
 using namespace xgrad;
 namespace losses = xgrad::nn::losses;
 
 namespace {
-
-// A (n, 1) column (Tensor{{1.f}, {2.f}} is ambiguous in xtensor).
-Tensor column(std::initializer_list<float> values) {
-    Tensor t(values);
-    t.reshape({values.size(), 1});
-    return t;
-}
 
 double value(const Variable& v) {
     return double(v.item());
@@ -37,7 +31,7 @@ TEST_CASE("mse, mae and huber against values worked out by hand") {
     CHECK(value(nn::Loss("mean_absolute_error")(p, t)) == doctest::Approx(5.0 / 4));
     CHECK(value(nn::Loss("huber", {.delta = 2.0})(p, t)) == doctest::Approx(6.0 / 4));
     // A target without the trailing axis of 1 is matched to the prediction, as Keras does.
-    CHECK(value(losses::mean_squared_error(Variable(column({1.f, 3.f})),
+    CHECK(value(losses::mean_squared_error(Variable(nn_test::column({1.f, 3.f})),
                                            Variable(Tensor{0.f, 0.f}))) == doctest::Approx(5.0));
     CHECK_THROWS_WITH_AS(losses::mean_squared_error(p, Variable(Tensor{1.f, 2.f, 3.f})),
                          "mean_squared_error: the target of shape (3,) does not match the "
@@ -46,24 +40,24 @@ TEST_CASE("mse, mae and huber against values worked out by hand") {
 }
 
 TEST_CASE("binary_crossentropy: probabilities, logits, and a sigmoid output fused") {
-    const Variable t(column({1.f, 0.f}));
+    const Variable t(nn_test::column({1.f, 0.f}));
     // -(log 0.9 + log 0.8) / 2
-    CHECK(value(losses::binary_crossentropy(Variable(column({0.9f, 0.2f})), t)) ==
+    CHECK(value(losses::binary_crossentropy(Variable(nn_test::column({0.9f, 0.2f})), t)) ==
           doctest::Approx((0.1053605 + 0.2231436) / 2));
     // From logits 0 and 2: log 2 and log(1 + e^2).
-    const Variable z(column({0.f, 2.f}), true);
+    const Variable z(nn_test::column({0.f, 2.f}), true);
     const double expected = (std::log(2.0) + std::log1p(std::exp(2.0))) / 2;
     CHECK(value(losses::binary_crossentropy(z, t, true)) == doctest::Approx(expected));
     CHECK(value(nn::Loss("binary_crossentropy", {.from_logits = true})(z, t)) ==
           doctest::Approx(expected));
     CHECK(value(losses::binary_crossentropy(sigmoid(z), t)) == doctest::Approx(expected));
     // A saturated sigmoid: clipped probabilities would give -log(1e-7) = 16.1, logits give 50.
-    const Variable far(column({50.f}), true);
-    CHECK(value(losses::binary_crossentropy(sigmoid(far), Variable(column({0.f})))) ==
+    const Variable far(nn_test::column({50.f}), true);
+    CHECK(value(losses::binary_crossentropy(sigmoid(far), Variable(nn_test::column({0.f})))) ==
           doctest::Approx(50.0));
     {
         NoGradGuard no_grad;  // as in evaluate(): the sigmoid still keeps its logits
-        CHECK(value(losses::binary_crossentropy(sigmoid(far), Variable(column({0.f})))) ==
+        CHECK(value(losses::binary_crossentropy(sigmoid(far), Variable(nn_test::column({0.f})))) ==
               doctest::Approx(50.0));
     }
 }
@@ -96,8 +90,9 @@ TEST_CASE("sparse_categorical_crossentropy and cross_entropy on whole-number flo
     const double expected = (0.3566749 + 0.2231436) / 2;  // -(log 0.7 + log 0.8) / 2
     CHECK(value(losses::sparse_categorical_crossentropy(p, Variable(Tensor{0.f, 1.f}))) ==
           doctest::Approx(expected));
-    CHECK(value(losses::sparse_categorical_crossentropy(p, Variable(column({0.f, 1.f})))) ==
-          doctest::Approx(expected));  // (batch, 1) labels too
+    CHECK(
+        value(losses::sparse_categorical_crossentropy(p, Variable(nn_test::column({0.f, 1.f})))) ==
+        doctest::Approx(expected));  // (batch, 1) labels too
     // Logits (0, 0) against class 1: log 2.
     const Variable z(Tensor{{0.f, 0.f}});
     CHECK(value(losses::cross_entropy(z, Variable(Tensor{1.f}))) == doctest::Approx(std::log(2.0)));

@@ -3,20 +3,11 @@
 #include <cmath>
 
 #include "framework/errors.h"
+#include "nn_test_util.h"
 #include "xgrad.h"
 
 using namespace xgrad;
 
-namespace {
-
-// A (n, 1) column (Tensor{{1.f}, {2.f}} is ambiguous in xtensor).
-Tensor column(std::initializer_list<float> values) {
-    Tensor t(values);
-    t.reshape({values.size(), 1});
-    return t;
-}
-
-}  // namespace
 namespace metrics = xgrad::nn::metrics;
 
 TEST_CASE("accuracies: sparse, categorical, binary; state adds up over batches exactly") {
@@ -49,10 +40,10 @@ TEST_CASE("accuracy resolves to binary, sparse or categorical accuracy the way K
         return a.resolved()->name();
     };
     const Tensor three = {{0.2f, 0.5f, 0.3f}};
-    CHECK(resolved(false, column({0.7f}), column({1.f})) == "binary_accuracy");
-    CHECK(resolved(false, column({0.7f}), Tensor{1.f}) == "binary_accuracy");
+    CHECK(resolved(false, nn_test::column({0.7f}), nn_test::column({1.f})) == "binary_accuracy");
+    CHECK(resolved(false, nn_test::column({0.7f}), Tensor{1.f}) == "binary_accuracy");
     CHECK(resolved(false, three, Tensor{1.f}) == "sparse_categorical_accuracy");
-    CHECK(resolved(false, three, column({1.f})) == "sparse_categorical_accuracy");
+    CHECK(resolved(false, three, nn_test::column({1.f})) == "sparse_categorical_accuracy");
     CHECK(resolved(false, three, Tensor{{0.f, 1.f, 0.f}}) == "categorical_accuracy");
     CHECK(resolved(true, three, Tensor{{0.f, 1.f, 1.f}}) == "binary_accuracy");  // multi-label
     CHECK(nn::make_metric("acc")->name() == "acc");

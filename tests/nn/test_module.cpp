@@ -4,18 +4,12 @@
 
 #include "framework/errors.h"
 #include "framework/testing.h"
+#include "nn_test_util.h"
 #include "xgrad.h"
 
 using namespace xgrad;
 
 namespace {
-
-// A (n, 1) column (Tensor{{1.f}, {2.f}} is ambiguous in xtensor).
-Tensor column(std::initializer_list<float> values) {
-    Tensor t(values);
-    t.reshape({values.size(), 1});
-    return t;
-}
 
 // A user-defined module: an elementwise scale (trainable) and a step counter (not trainable).
 class Scale : public nn::Module {
@@ -356,7 +350,7 @@ TEST_CASE("the list form of forward: several inputs and outputs") {
     CHECK(m.built());
     CHECK(m.built_input_shapes() == std::vector<Shape>{{2}, {2}});
     CHECK(m.output_shapes({{2}, {2}}) == std::vector<Shape>{{2}, {2}});
-    CHECK_THROWS_WITH_AS(m({Variable(column({1.f})), Variable(column({3.f}))}),
+    CHECK_THROWS_WITH_AS(m({Variable(nn_test::column({1.f})), Variable(nn_test::column({3.f}))}),
                          "sum_diff: expected input shapes (None, 2), (None, 2), got (None, 1), "
                          "(None, 1)",
                          ShapeError);
@@ -370,7 +364,7 @@ TEST_CASE("the list form of forward: several inputs and outputs") {
     // The one-input form on a module with two outputs.
     CHECK_THROWS(m.forward(Variable(Tensor{{1.f, 2.f}})));
     NoForward none;
-    CHECK_THROWS_WITH_AS(none.forward(Variable(column({1.f}))),
+    CHECK_THROWS_WITH_AS(none.forward(Variable(nn_test::column({1.f}))),
                          "no_forward (NoForward): override forward(const Variable&) or "
                          "forward(const std::vector<Variable>&)",
                          std::logic_error);
