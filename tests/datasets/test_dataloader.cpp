@@ -205,9 +205,9 @@ TEST_CASE("prefetching loaders share one dataset of each kind across threads") {
             REQUIRE(b.next(from_b));
             CHECK(d->label(batches % d->size()) >= 0);  // the caller reads while both workers do
             CHECK(from_a.inputs == expected.inputs);
-            CHECK(from_a.labels == expected.labels);
+            CHECK(from_a.targets == expected.targets);
             CHECK(from_b.inputs == expected.inputs);
-            CHECK(from_b.labels == expected.labels);
+            CHECK(from_b.targets == expected.targets);
             ++batches;
         }
         CHECK(batches == plain.num_batches());
