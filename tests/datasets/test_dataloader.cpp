@@ -188,7 +188,8 @@ TEST_CASE("prefetching loaders share one dataset of each kind across threads") {
     const std::vector<std::pair<std::string, std::shared_ptr<const Dataset>>> datasets = {
         {"MNIST", mnist},
         {"Subset", std::make_shared<Subset>(mnist, std::vector<std::size_t>{3, 1, 4, 15, 9, 2, 6})},
-        {"TensorDataset", std::make_shared<TensorDataset>(x, xt::arange<std::int64_t>(20) % 3)},
+        {"TensorDataset",
+         std::make_shared<TensorDataset>(x, IndexTensor(xt::arange<std::int64_t>(20) % 3))},
         {"Counting", std::make_shared<Counting>(37)},
     };
     for (const auto& item : datasets) {
