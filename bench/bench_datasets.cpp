@@ -61,7 +61,7 @@ void BM_GetBatch(benchmark::State& state) {
     std::size_t k = 0;
     for (auto _ : state) {
         train->get_batch(index_sets[k++ % index_sets.size()], out);
-        benchmark::DoNotOptimize(out.inputs.data());
+        benchmark::DoNotOptimize(out.input().data());
     }
     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * batch));
 }
@@ -78,7 +78,7 @@ void BM_LoaderEpoch(benchmark::State& state) {
     std::uint64_t epoch = 0;
     for (auto _ : state) {
         loader.set_epoch(epoch++);
-        while (loader.next(out)) benchmark::DoNotOptimize(out.inputs.data());
+        while (loader.next(out)) benchmark::DoNotOptimize(out.input().data());
     }
 }
 BENCHMARK(BM_LoaderEpoch)

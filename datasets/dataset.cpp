@@ -9,7 +9,53 @@
 
 namespace xgrad::data {
 
+namespace {
+
+Tensor& only(std::vector<Tensor>& tensors, const char* what) {
+    if (tensors.size() != 1)
+        throw std::logic_error(std::string("Batch: ") + what + "() needs exactly one " + what +
+                               ", the batch has " + std::to_string(tensors.size()));
+    return tensors[0];
+}
+
+// Resizes `t` to (n, ...example) unless it already has that shape.
+void prepare_tensor(Tensor& t, std::size_t n, const Shape& example) {
+    const auto& s = t.shape();
+    const bool same = s.size() == example.size() + 1 && s[0] == n &&
+                      std::equal(example.begin(), example.end(), s.begin() + 1);
+    if (same) return;
+    Shape shape{n};
+    shape.insert(shape.end(), example.begin(), example.end());
+    t.resize(shape);
+}
+
+Shape example_shape_of(const Tensor& t) {
+    return Shape(t.shape().begin() + 1, t.shape().end());
+}
+
+}  // namespace
+
+Tensor& Batch::input() {
+    return only(inputs, "input");
+}
+const Tensor& Batch::input() const {
+    return only(const_cast<std::vector<Tensor>&>(inputs), "input");
+}
+Tensor& Batch::target() {
+    return only(targets, "target");
+}
+const Tensor& Batch::target() const {
+    return only(const_cast<std::vector<Tensor>&>(targets), "target");
+}
+std::size_t Batch::size() const {
+    return inputs.empty() || inputs[0].dimension() == 0 ? 0 : inputs[0].shape()[0];
+}
+
 Dataset::~Dataset() = default;
+
+std::size_t Dataset::num_classes() const {
+    return 0;
+}
 
 std::vector<std::string> Dataset::class_names() const {
     std::vector<std::string> names;
@@ -17,11 +63,25 @@ std::vector<std::string> Dataset::class_names() const {
     return names;
 }
 
+std::int64_t Dataset::label(std::size_t i) const {
+    throw std::logic_error("label(" + std::to_string(i) +
+                           "): this dataset has no class labels (num_classes() is 0)");
+}
+
+Shape Dataset::example_shape() const {
+    const auto shapes = input_shapes();
+    if (shapes.size() != 1)
+        throw std::logic_error("example_shape: the dataset has " + std::to_string(shapes.size()) +
+                               " inputs, not one; use input_shapes()");
+    return shapes[0];
+}
+
 Tensor Dataset::input(std::size_t i) const {
+    const Shape shape = example_shape();
     Batch b;
     get_batch({i}, b);
-    Tensor x = std::move(b.inputs);
-    x.reshape(example_shape());
+    Tensor x = std::move(b.input());
+    x.reshape(shape);
     return x;
 }
 
@@ -35,16 +95,14 @@ std::string Dataset::class_name_of(std::size_t i) const {
     return names[static_cast<std::size_t>(c)];
 }
 
-void prepare_batch(Batch& out, std::size_t n, const Shape& example_shape) {
-    const auto& s = out.inputs.shape();
-    const bool same = s.size() == example_shape.size() + 1 && s[0] == n &&
-                      std::equal(example_shape.begin(), example_shape.end(), s.begin() + 1);
-    if (!same) {
-        Shape shape{n};
-        shape.insert(shape.end(), example_shape.begin(), example_shape.end());
-        out.inputs.resize(shape);
-    }
-    if (out.labels.dimension() != 1 || out.labels.shape()[0] != n) out.labels.resize(Shape{n});
+void prepare_batch(Batch& out, std::size_t n, const std::vector<Shape>& input_shapes,
+                   const std::vector<Shape>& target_shapes) {
+    out.inputs.resize(input_shapes.size());
+    out.targets.resize(target_shapes.size());
+    for (std::size_t i = 0; i < input_shapes.size(); ++i)
+        prepare_tensor(out.inputs[i], n, input_shapes[i]);
+    for (std::size_t i = 0; i < target_shapes.size(); ++i)
+        prepare_tensor(out.targets[i], n, target_shapes[i]);
 }
 
 void check_indices(const std::vector<std::size_t>& indices, std::size_t size, const char* who) {
@@ -58,21 +116,46 @@ void check_indices(const std::vector<std::size_t>& indices, std::size_t size, co
 
 // ---- TensorDataset ----
 
+TensorDataset::TensorDataset(std::vector<Tensor> inputs, std::vector<Tensor> targets)
+    : inputs_(std::move(inputs)), targets_(std::move(targets)) {
+    if (inputs_.empty()) throw std::invalid_argument("TensorDataset: no input tensor given");
+    auto check = [&](const Tensor& t, const std::string& what) {
+        if (t.dimension() < 1)
+            throw ShapeError(
+                "TensorDataset",
+                what + " must have a first (example) dimension, got " + format_shape_of(t));
+        if (t.shape()[0] != inputs_[0].shape()[0])
+            throw ShapeError("TensorDataset", what + " " + format_shape_of(t) + " and input 0 " +
+                                                  format_shape_of(inputs_[0]) +
+                                                  " hold different numbers of examples");
+    };
+    check(inputs_[0], "input 0");
+    for (std::size_t i = 1; i < inputs_.size(); ++i)
+        check(inputs_[i], "input " + std::to_string(i));
+    for (std::size_t i = 0; i < targets_.size(); ++i)
+        check(targets_[i], "target " + std::to_string(i));
+}
+
+TensorDataset::TensorDataset(Tensor inputs, Tensor targets)
+    : TensorDataset(std::vector<Tensor>{std::move(inputs)},
+                    std::vector<Tensor>{std::move(targets)}) {}
+
 TensorDataset::TensorDataset(Tensor inputs, IndexTensor labels, std::size_t num_classes)
-    : inputs_(std::move(inputs)), labels_(std::move(labels)), num_classes_(num_classes) {
-    if (inputs_.dimension() < 1)
+    : num_classes_(num_classes) {
+    if (inputs.dimension() < 1)
         throw ShapeError("TensorDataset", "inputs must have a first (example) dimension, got " +
-                                              format_shape_of(inputs_));
-    if (labels_.dimension() != 1)
+                                              format_shape_of(inputs));
+    if (labels.dimension() != 1)
         throw ShapeError("TensorDataset",
-                         "labels must be 1-D, got shape " + format_shape_of(labels_));
-    if (labels_.size() != inputs_.shape()[0])
-        throw ShapeError("TensorDataset", "inputs " + format_shape_of(inputs_) + " and labels " +
-                                              format_shape_of(labels_) +
+                         "labels must be 1-D, got shape " + format_shape_of(labels));
+    if (labels.size() != inputs.shape()[0])
+        throw ShapeError("TensorDataset", "inputs " + format_shape_of(inputs) + " and labels " +
+                                              format_shape_of(labels) +
                                               " hold different numbers of examples");
     std::int64_t max_label = -1;
-    for (std::size_t i = 0; i < labels_.size(); ++i) {
-        const std::int64_t c = labels_(i);
+    Tensor targets = Tensor::from_shape({labels.size()});
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+        const std::int64_t c = labels(i);
         if (c < 0)
             throw std::invalid_argument("TensorDataset: label " + std::to_string(c) +
                                         " of example " + std::to_string(i) + " is negative");
@@ -81,16 +164,27 @@ TensorDataset::TensorDataset(Tensor inputs, IndexTensor labels, std::size_t num_
                                         " of example " + std::to_string(i) + " is outside 0.." +
                                         std::to_string(num_classes_ - 1));
         max_label = std::max(max_label, c);
+        targets(i) = static_cast<float>(c);
     }
     if (num_classes_ == 0) num_classes_ = static_cast<std::size_t>(max_label + 1);
+    inputs_.push_back(std::move(inputs));
+    targets_.push_back(std::move(targets));
 }
 
 std::size_t TensorDataset::size() const {
-    return labels_.size();
+    return inputs_[0].shape()[0];
 }
 
-Shape TensorDataset::example_shape() const {
-    return Shape(inputs_.shape().begin() + 1, inputs_.shape().end());
+std::vector<Shape> TensorDataset::input_shapes() const {
+    std::vector<Shape> out;
+    for (const auto& t : inputs_) out.push_back(example_shape_of(t));
+    return out;
+}
+
+std::vector<Shape> TensorDataset::target_shapes() const {
+    std::vector<Shape> out;
+    for (const auto& t : targets_) out.push_back(example_shape_of(t));
+    return out;
 }
 
 std::size_t TensorDataset::num_classes() const {
@@ -98,21 +192,24 @@ std::size_t TensorDataset::num_classes() const {
 }
 
 std::int64_t TensorDataset::label(std::size_t i) const {
+    if (num_classes_ == 0) return Dataset::label(i);
     if (i >= size())
         throw std::out_of_range("TensorDataset: index " + std::to_string(i) +
                                 " is out of range for " + std::to_string(size()) + " examples");
-    return labels_(i);
+    return static_cast<std::int64_t>(targets_[0](i));
 }
 
 void TensorDataset::get_batch(const std::vector<std::size_t>& indices, Batch& out) const {
     check_indices(indices, size(), "TensorDataset");
-    prepare_batch(out, indices.size(), example_shape());
-    const std::size_t stride = shape_size(example_shape());
-    for (std::size_t k = 0; k < indices.size(); ++k) {
-        std::memcpy(out.inputs.data() + k * stride, inputs_.data() + indices[k] * stride,
-                    stride * sizeof(float));
-        out.labels(k) = labels_(indices[k]);
-    }
+    prepare_batch(out, indices.size(), input_shapes(), target_shapes());
+    auto gather = [&](const Tensor& from, Tensor& to) {
+        const std::size_t stride = shape_size(example_shape_of(from));
+        for (std::size_t k = 0; k < indices.size(); ++k)
+            std::memcpy(to.data() + k * stride, from.data() + indices[k] * stride,
+                        stride * sizeof(float));
+    };
+    for (std::size_t i = 0; i < inputs_.size(); ++i) gather(inputs_[i], out.inputs[i]);
+    for (std::size_t i = 0; i < targets_.size(); ++i) gather(targets_[i], out.targets[i]);
 }
 
 // ---- Subset ----
@@ -126,8 +223,11 @@ Subset::Subset(std::shared_ptr<const Dataset> parent, std::vector<std::size_t> i
 std::size_t Subset::size() const {
     return indices_.size();
 }
-Shape Subset::example_shape() const {
-    return parent_->example_shape();
+std::vector<Shape> Subset::input_shapes() const {
+    return parent_->input_shapes();
+}
+std::vector<Shape> Subset::target_shapes() const {
+    return parent_->target_shapes();
 }
 std::size_t Subset::num_classes() const {
     return parent_->num_classes();

@@ -1,5 +1,5 @@
-// The Dataset interface a user implements for their own data, an in-memory dataset over tensors,
-// subsets, and a train/validation split.
+// The Dataset interface a user implements for their own data (inputs and targets of any shape),
+// an in-memory dataset over tensors, subsets, and a train/validation split.
 #pragma once
 
 #include <cstddef>
@@ -13,63 +13,94 @@
 
 namespace xgrad::data {
 
-// A gathered batch: inputs (n, ...example_shape) float32 and labels (n,).
+// A gathered batch of n examples: one tensor per model input, (n, ...input_shapes()[i]), and
+// one per target, (n, ...target_shapes()[j]). Targets are float32 whatever they mean: a class
+// label is a whole number (a sparse loss checks that), a one-hot row, a regression value, an
+// image to reconstruct.
 struct Batch {
-    Tensor inputs;
-    IndexTensor labels;
+    std::vector<Tensor> inputs;
+    std::vector<Tensor> targets;
+
+    // The only input / target, for the common one-input, one-target case. Another count is a
+    // std::logic_error naming it.
+    Tensor& input();
+    const Tensor& input() const;
+    Tensor& target();
+    const Tensor& target() const;
+    // Examples in the batch (the first dimension of the first input).
+    std::size_t size() const;
 };
 
-// A labelled classification dataset. Implementations are immutable once built, so one dataset
-// may serve several DataLoaders and a prefetch thread at once (every method is const).
+// A dataset: examples, each of them some input tensors and some target tensors, all float32.
+// Implementations are immutable once built, so one dataset may serve several DataLoaders and a
+// prefetch thread at once (every method is const). A user's dataset implements the four pure
+// methods; a classification dataset also num_classes() and label().
 class Dataset {
   public:
     virtual ~Dataset();
 
     virtual std::size_t size() const = 0;
-    // Shape of one input, e.g. {28, 28}.
-    virtual Shape example_shape() const = 0;
-    virtual std::size_t num_classes() const = 0;
-    // One name per class; the default is "0".."n-1".
-    virtual std::vector<std::string> class_names() const;
-    virtual std::int64_t label(std::size_t i) const = 0;
-    // Gathers examples `indices` (in that order) into `out`: inputs (n, ...example_shape) and
-    // labels (n,). Reuses out's buffers when their shapes already match, since a training loop
-    // calls this every step. Throws std::out_of_range for an index >= size().
+    // The shape of one example's inputs and targets, without the batch dimension: {{28, 28}}
+    // and {{}} (one class label) for Fashion-MNIST, {{30}} and {{1}} for a table with one
+    // binary column to predict.
+    virtual std::vector<Shape> input_shapes() const = 0;
+    virtual std::vector<Shape> target_shapes() const = 0;
+    // Gathers examples `indices` (in that order) into `out` (see Batch). Reuses out's buffers
+    // when their shapes already match, since a training loop calls this every step (use
+    // prepare_batch). Throws std::out_of_range for an index >= size().
     virtual void get_batch(const std::vector<std::size_t>& indices, Batch& out) const = 0;
 
-    // One example's input, shaped example_shape() (through get_batch).
+    // Classification datasets: the number of classes, 0 (the default) for any other dataset.
+    virtual std::size_t num_classes() const;
+    // One name per class; the default is "0".."n-1".
+    virtual std::vector<std::string> class_names() const;
+    // The class of example i; the default throws std::logic_error (not a classification set).
+    virtual std::int64_t label(std::size_t i) const;
+
+    // The shape of the only input; a std::logic_error when there are several.
+    Shape example_shape() const;
+    // One example's only input, shaped example_shape() (through get_batch).
     Tensor input(std::size_t i) const;
     // The name of the class of example i.
     std::string class_name_of(std::size_t i) const;
 };
 
-// Resizes a batch for n examples of `example_shape`, keeping the buffers when the shapes match.
+// Resizes a batch for n examples of these shapes, keeping the buffers whose shapes match.
 // For Dataset implementations.
-void prepare_batch(Batch& out, std::size_t n, const Shape& example_shape);
+void prepare_batch(Batch& out, std::size_t n, const std::vector<Shape>& input_shapes,
+                   const std::vector<Shape>& target_shapes);
 
 // Throws std::out_of_range naming `who` if any index is >= size.
 void check_indices(const std::vector<std::size_t>& indices, std::size_t size, const char* who);
 
-// An in-memory dataset over an input tensor (N, ...) and labels (N,).
+// An in-memory dataset over tensors whose first dimension counts the examples.
 class TensorDataset : public Dataset {
   public:
+    // Any inputs and float targets (regression, one-hot, multi-label, an autoencoder's images);
+    // `targets` may be empty for a dataset to predict on. Throws ShapeError for a tensor without
+    // an example dimension or tensors with different numbers of examples, std::invalid_argument
+    // for no input at all.
+    TensorDataset(std::vector<Tensor> inputs, std::vector<Tensor> targets);
+    TensorDataset(Tensor inputs, Tensor targets);
+    // A classification dataset: integer labels (N,), kept as a float target (N,).
     // num_classes 0 infers max(label) + 1. Throws ShapeError for mismatched first dimensions or
     // labels that are not 1-D, std::invalid_argument for a negative label or one >= num_classes.
     TensorDataset(Tensor inputs, IndexTensor labels, std::size_t num_classes = 0);
 
     std::size_t size() const override;
-    Shape example_shape() const override;
+    std::vector<Shape> input_shapes() const override;
+    std::vector<Shape> target_shapes() const override;
     std::size_t num_classes() const override;
     std::int64_t label(std::size_t i) const override;
     void get_batch(const std::vector<std::size_t>& indices, Batch& out) const override;
 
-    const Tensor& inputs() const { return inputs_; }
-    const IndexTensor& labels() const { return labels_; }
+    const std::vector<Tensor>& inputs() const { return inputs_; }
+    const std::vector<Tensor>& targets() const { return targets_; }
 
   private:
-    Tensor inputs_;
-    IndexTensor labels_;
-    std::size_t num_classes_;
+    std::vector<Tensor> inputs_;
+    std::vector<Tensor> targets_;
+    std::size_t num_classes_ = 0;
 };
 
 // The examples `indices` of a parent dataset, in that order (repeats allowed).
@@ -79,7 +110,8 @@ class Subset : public Dataset {
     Subset(std::shared_ptr<const Dataset> parent, std::vector<std::size_t> indices);
 
     std::size_t size() const override;
-    Shape example_shape() const override;
+    std::vector<Shape> input_shapes() const override;
+    std::vector<Shape> target_shapes() const override;
     std::size_t num_classes() const override;
     std::vector<std::string> class_names() const override;
     std::int64_t label(std::size_t i) const override;

@@ -129,8 +129,11 @@ MnistFormatDataset::MnistFormatDataset(const Info& info, const std::string& dir,
 std::size_t MnistFormatDataset::size() const {
     return labels_.size();
 }
-Shape MnistFormatDataset::example_shape() const {
-    return {rows, cols};
+std::vector<Shape> MnistFormatDataset::input_shapes() const {
+    return {{rows, cols}};
+}
+std::vector<Shape> MnistFormatDataset::target_shapes() const {
+    return {{}};
 }
 std::size_t MnistFormatDataset::num_classes() const {
     return classes;
@@ -148,11 +151,13 @@ std::int64_t MnistFormatDataset::label(std::size_t i) const {
 
 void MnistFormatDataset::get_batch(const std::vector<std::size_t>& indices, Batch& out) const {
     check_indices(indices, size(), "MNIST-format dataset");
-    prepare_batch(out, indices.size(), {rows, cols});
+    static const std::vector<Shape> image{{rows, cols}}, label{{}};
+    prepare_batch(out, indices.size(), image, label);
     constexpr std::size_t pixels_per_image = rows * cols;
     // One fused scale-and-shift pass from the uint8 pixels into the reused float buffer.
     const float scale = scale_, shift = shift_;
-    float* dst = out.inputs.data();
+    float* dst = out.inputs[0].data();
+    float* labels = out.targets[0].data();
     for (std::size_t k = 0; k < indices.size(); ++k) {
         const std::uint8_t* src = pixels_.data() + indices[k] * pixels_per_image;
         // Shuffled images are scattered over 47 MB: ask for the next one while converting this
@@ -164,7 +169,7 @@ void MnistFormatDataset::get_batch(const std::vector<std::size_t>& indices, Batc
         for (std::size_t j = 0; j < pixels_per_image; ++j)
             dst[j] = static_cast<float>(src[j]) * scale + shift;
         dst += pixels_per_image;
-        out.labels(k) = labels_[indices[k]];
+        labels[k] = static_cast<float>(labels_[indices[k]]);
     }
 }
 

@@ -42,7 +42,9 @@ class MnistFormatDataset : public Dataset {
     static constexpr std::size_t rows = 28, cols = 28, classes = 10;
 
     std::size_t size() const override;
-    Shape example_shape() const override;
+    // {{28, 28}} and {{}}: one image in, one class label (a whole float) out.
+    std::vector<Shape> input_shapes() const override;
+    std::vector<Shape> target_shapes() const override;
     std::size_t num_classes() const override;
     std::vector<std::string> class_names() const override;
     std::int64_t label(std::size_t i) const override;

@@ -50,7 +50,7 @@ int run(const std::string& model_path, std::vector<std::size_t> indices,
     Tensor probs;
     {
         NoGradGuard no_grad;
-        probs = model(Variable(batch.inputs)).value();
+        probs = model(Variable(batch.input())).value();
     }
     const std::size_t classes = probs.shape()[1];
     if (classes != names.size()) {

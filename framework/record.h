@@ -77,4 +77,17 @@ VariableOf<T> record(const char* op, TensorOf<T> value, const std::vector<Variab
                             std::move(graph_backward));
 }
 
+// For the ops a loss fuses with (softmax, sigmoid): a result recorded without a graph still
+// names its op and holds its input, so a loss can start from the logits in evaluation too, as
+// Keras keeps `_keras_logits` on a softmax output. Such a result is no leaf but requires no
+// gradient, so backward never visits it; the input lives as long as the result.
+template <class T>
+VariableOf<T> keep_input(VariableOf<T> y, const char* op, const VariableOf<T>& x) {
+    if (y.node()->is_leaf()) {
+        y.node()->op = op;
+        y.node()->inputs = {x.node()};
+    }
+    return y;
+}
+
 }  // namespace xgrad

@@ -8,6 +8,7 @@
 
 #include "framework/errors.h"
 #include "framework/grad_mode.h"
+#include "nn/mode_guard.h"
 
 namespace xgrad::nn {
 
@@ -50,7 +51,7 @@ std::string format_batch_shape(const Shape& shape) {
 
 Module::~Module() = default;
 
-Variable Module::operator()(const Variable& x) {
+void Module::prepare_call(const Variable& x) {
     const Shape full = x.shape();
     if (full.empty()) {
         throw ShapeError(name(), "expected input with a leading batch dimension, got a scalar");
@@ -60,7 +61,68 @@ Variable Module::operator()(const Variable& x) {
     } else {
         check_input_shape(full);
     }
+}
+
+Variable Module::operator()(const Variable& x) {
+    prepare_call(x);
     return forward(x);
+}
+
+std::vector<Variable> Module::operator()(const std::vector<Variable>& inputs) {
+    if (inputs.size() == 1) {
+        prepare_call(inputs[0]);
+        return forward(inputs);
+    }
+    std::vector<Shape> shapes;
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+        const Shape full = inputs[i].shape();
+        if (full.empty()) {
+            throw ShapeError(name(), "expected input " + std::to_string(i) +
+                                         " with a leading batch dimension, got a scalar");
+        }
+        shapes.emplace_back(full.begin() + 1, full.end());
+    }
+    if (!built()) {
+        build(shapes);
+    } else if (fixed_input_shape() && shapes != built_shapes_) {
+        std::string expected, got;
+        for (const auto& s : built_shapes_) {
+            expected += (expected.empty() ? "" : ", ") + format_batch_shape(s);
+        }
+        for (const auto& s : shapes) got += (got.empty() ? "" : ", ") + format_batch_shape(s);
+        throw ShapeError(name(), "expected input shapes " + expected + ", got " + got);
+    }
+    return forward(inputs);
+}
+
+Variable Module::forward(const Variable& x) {
+    if (in_default_forward_) {
+        throw std::logic_error(name() + " (" + type_name() +
+                               "): override forward(const Variable&) or "
+                               "forward(const std::vector<Variable>&)");
+    }
+    in_default_forward_ = true;
+    std::vector<Variable> out;
+    try {
+        out = forward(std::vector<Variable>{x});
+    } catch (...) {
+        in_default_forward_ = false;
+        throw;
+    }
+    in_default_forward_ = false;
+    if (out.size() != 1) {
+        throw std::invalid_argument(name() + ": forward(x) needs one output, the module returns " +
+                                    std::to_string(out.size()) + "; call it with a list");
+    }
+    return out[0];
+}
+
+std::vector<Variable> Module::forward(const std::vector<Variable>& inputs) {
+    if (inputs.size() != 1) {
+        throw std::invalid_argument(name() + " (" + type_name() + ") takes one input, got " +
+                                    std::to_string(inputs.size()));
+    }
+    return {forward(inputs[0])};
 }
 
 const std::string& Module::name() const {
@@ -96,6 +158,26 @@ void Module::build(const Shape& input_shape) {
     if (!needs_build(input_shape)) return;
     built_ = true;
     built_shape_ = input_shape;
+    built_shapes_ = {input_shape};
+    // A model whose children build on their first call: one traced pass builds them all.
+    const bool children_unbuilt =
+        std::any_of(children_.begin(), children_.end(), [](const auto& c) { return !c->built(); });
+    if (children_unbuilt) trace({input_shape});
+}
+
+void Module::build(const std::vector<Shape>& input_shapes) {
+    if (input_shapes.size() == 1) return build(input_shapes[0]);
+    if (input_shapes.empty())
+        throw std::invalid_argument(name() + ": build() needs an input shape");
+    if (built_) {
+        if (fixed_input_shape() && built_shapes_ != input_shapes) {
+            throw ShapeError(name(), "already built for other input shapes");
+        }
+        return;
+    }
+    built_ = true;
+    built_shapes_ = input_shapes;
+    trace(input_shapes);
 }
 
 void Module::set_input_shape(Shape input_shape) {
@@ -106,23 +188,40 @@ void Module::set_input_shape(Shape input_shape) {
     declared_shape_ = std::move(input_shape);
 }
 
+std::vector<Variable> Module::trace(const std::vector<Shape>& input_shapes) const {
+    std::vector<Variable> inputs;
+    for (const auto& shape : input_shapes) {
+        Shape batch{1};
+        batch.insert(batch.end(), shape.begin(), shape.end());
+        inputs.emplace_back(Tensor(xt::zeros<float>(batch)));
+    }
+    // forward() is not const, but a pass in eval mode without a graph leaves the module as it
+    // was (a BatchNormalization keeps its moving statistics, a Dropout draws nothing).
+    auto& self = const_cast<Module&>(*this);
+    NoGradGuard no_grad;
+    TrainingModeGuard eval(self, false);
+    return self.forward(inputs);
+}
+
 Shape Module::output_shape(const Shape& input_shape) const {
+    return output_shapes({input_shape}).at(0);
+}
+
+std::vector<Shape> Module::output_shapes(const std::vector<Shape>& input_shapes) const {
     if (!built_) {
         throw std::logic_error(name() + ": output_shape() needs the " + type_name() +
                                " built first (or an output_shape() override)");
     }
-    // Trace one zero example. forward() is not const, but tracing without a graph leaves the
-    // module unchanged.
-    Shape batch{1};
-    batch.insert(batch.end(), input_shape.begin(), input_shape.end());
-    NoGradGuard no_grad;
-    const Variable y =
-        const_cast<Module*>(this)->forward(Variable(Tensor(xt::zeros<float>(batch))));
-    Shape out = y.shape();
-    if (out.empty()) {
-        throw ShapeError(name(), "forward() returned a scalar; the output needs a batch dimension");
+    std::vector<Shape> out;
+    for (const auto& y : trace(input_shapes)) {
+        const Shape shape = y.shape();
+        if (shape.empty()) {
+            throw ShapeError(name(),
+                             "forward() returned a scalar; the output needs a batch dimension");
+        }
+        out.emplace_back(shape.begin() + 1, shape.end());
     }
-    return Shape(out.begin() + 1, out.end());
+    return out;
 }
 
 void Module::collect(const std::string& prefix, bool trainable_only,

@@ -2,6 +2,8 @@
 // modules; everything that lists parameters (summary, state dict, optimizers) reads the
 // one list built by register_parameter() and register_module().
 //
+// A layer with parameters creates them in build():
+//
 //   class Scale : public nn::Module {
 //     public:
 //       std::string type_name() const override { return "Scale"; }
@@ -14,9 +16,28 @@
 //     private:
 //       Variable w_;
 //   };
+//
+// A model is a Module whose children are called in forward(); build() (or the first call)
+// builds all of them by tracing one forward pass, so every parameter exists before an
+// optimizer takes the list:
+//
+//   class Autoencoder : public nn::Module {
+//     public:
+//       Autoencoder() { register_module(encoder_); register_module(decoder_); }
+//       std::string type_name() const override { return "Autoencoder"; }
+//       Variable forward(const Variable& x) override { return (*decoder_)((*encoder_)(x)); }
+//     private:
+//       std::shared_ptr<nn::Dense> encoder_ = std::make_shared<nn::Dense>(64, "relu");
+//       std::shared_ptr<nn::Dense> decoder_ = std::make_shared<nn::Dense>(784, "sigmoid");
+//   };
+//   Autoencoder model;
+//   model.build({784});
+//
+// Models with several inputs or outputs override the list form of forward() instead.
 #pragma once
 
 #include <cstddef>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -39,10 +60,16 @@ class Module {
     Module(Module&&) = default;
     Module& operator=(Module&&) = default;
 
-    // x has a leading batch dimension.
-    virtual Variable forward(const Variable& x) = 0;
-    // Builds from x's shape on the first call (later calls check the shape), then forward().
+    // Every input has a leading batch dimension. Override one of the two forms: the one-input
+    // form for a layer, the list form (as flashlight's forward(std::vector<Variable>)) for a
+    // module with several inputs or outputs. The default of each calls the other: the list
+    // form passes its one input to forward(x); forward(x) calls the list form with {x} and
+    // expects one output. A module that overrides neither is a std::logic_error when called.
+    virtual Variable forward(const Variable& x);
+    virtual std::vector<Variable> forward(const std::vector<Variable>& inputs);
+    // Builds from the inputs' shapes on the first call (later calls check them), then forward().
     Variable operator()(const Variable& x);
+    std::vector<Variable> operator()(const std::vector<Variable>& inputs);
 
     // "Dense", "Flatten", ...: the type column of the summary and the architecture record.
     virtual std::string type_name() const = 0;
@@ -56,16 +83,31 @@ class Module {
     // Shapes here are per example: WITHOUT the batch dimension. build() creates the
     // parameters for that input shape and is idempotent; overrides create their parameters
     // when needs_build(input_shape) and then call Module::build(input_shape).
+    // Module::build records the shape and, when some child is still unbuilt (a model whose
+    // children build on their first call), traces one forward pass on a zero example, in
+    // eval mode and without a graph, so that the whole tree is built.
     virtual void build(const Shape& input_shape);
+    // Several inputs: one shape each. A single shape goes to build(const Shape&); several are
+    // recorded and traced through the list form of forward().
+    virtual void build(const std::vector<Shape>& input_shapes);
+    // model.build({28, 28}): a braced shape is one input's shape.
+    void build(std::initializer_list<std::size_t> input_shape) { build(Shape(input_shape)); }
     bool built() const { return built_; }
-    // The shape build() was called with.
+    // The shape build() was called with (one input).
     const std::optional<Shape>& built_input_shape() const { return built_shape_; }
+    // The shapes build() was called with, one per input (empty before build()).
+    const std::vector<Shape>& built_input_shapes() const { return built_shapes_; }
     // Keras' input_shape argument: the input shape the layer declares before being built.
     void set_input_shape(Shape input_shape);
     const std::optional<Shape>& declared_input_shape() const { return declared_shape_; }
     // By default, the shape of a forward pass on a batch of one zero example (the module
-    // must be built); built-in layers override it with arithmetic.
+    // must be built); built-in layers override it with arithmetic. The probe runs in eval
+    // mode and without a graph, so it changes nothing (BatchNormalization's moving statistics
+    // stay, Dropout draws no random number), and restores every module's mode, also when
+    // forward() throws.
     virtual Shape output_shape(const Shape& input_shape) const;
+    // Several inputs or outputs: the same probe through the list form of forward().
+    virtual std::vector<Shape> output_shapes(const std::vector<Shape>& input_shapes) const;
 
     const std::vector<std::shared_ptr<Module>>& children() const { return children_; }
 
@@ -124,12 +166,19 @@ class Module {
 
     void collect(const std::string& prefix, bool trainable_only,
                  std::vector<std::pair<std::string, Variable>>& out) const;
+    // The outputs of forward() on one zero example per input shape, in eval mode and
+    // without a graph; every module's mode is restored afterwards.
+    std::vector<Variable> trace(const std::vector<Shape>& input_shapes) const;
+    // Builds from x's shape on the first call, checks it on later ones.
+    void prepare_call(const Variable& x);
 
     mutable std::string name_;  // filled lazily from type_name(), which is virtual
     bool user_named_ = false;
     bool built_ = false;
     bool training_ = true;
+    bool in_default_forward_ = false;  // forward(x) -> forward({x}) -> forward(x) guard
     std::optional<Shape> built_shape_;
+    std::vector<Shape> built_shapes_;
     std::optional<Shape> declared_shape_;
     std::vector<Param> params_;
     std::vector<std::shared_ptr<Module>> children_;

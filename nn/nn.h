@@ -1,6 +1,7 @@
 // Everything in nn/, for the umbrella header xgrad.h.
 #pragma once
 
+#include "nn/mode_guard.h"
 #include "nn/module.h"
 
 #include "nn/layers/activation_layer.h"
@@ -22,5 +23,7 @@
 #include "nn/io/safetensors.h"
 
 #include "nn/training/callbacks.h"
+#include "nn/training/losses.h"
+#include "nn/training/metrics.h"
 #include "nn/training/progress_bar.h"
 #include "nn/training/trainer.h"

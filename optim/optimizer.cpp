@@ -73,7 +73,8 @@ Optimizer::Optimizer(std::vector<Variable> params, double learning_rate)
     : params_(std::move(params)), learning_rate_(learning_rate), state_(params_.size()) {
     if (params_.empty()) {
         throw std::invalid_argument(
-            "optimizer: the parameter list is empty; pass the model's trainable parameters");
+            "optimizer: the parameter list is empty; a model has no parameters until it is "
+            "built: call model.build(input_shape) before model.trainable_parameters()");
     }
     std::set<const void*> seen;
     for (std::size_t i = 0; i < params_.size(); ++i) {

@@ -23,17 +23,16 @@ Dense::Dense(std::size_t units, std::string activation, bool use_bias,
 }
 
 void Dense::check_rank(const Shape& input_shape) const {
-    if (input_shape.size() != 1) {
-        throw ShapeError(name(), "expected input of shape (None, features), got " +
-                                     format_batch_shape(input_shape) +
-                                     "; put a Flatten layer before it");
+    if (input_shape.empty()) {
+        throw ShapeError(name(), "expected input of shape (None, ..., features), got " +
+                                     format_batch_shape(input_shape));
     }
 }
 
 void Dense::build(const Shape& input_shape) {
     if (!needs_build(input_shape)) return;
     check_rank(input_shape);
-    const std::size_t in = input_shape[0];
+    const std::size_t in = input_shape.back();
     if (in == 0) throw ShapeError(name(), "expected at least one input feature, got 0");
     kernel_ =
         register_parameter("kernel", initialize(kernel_initializer_, {in, units_}, in, units_));
@@ -43,7 +42,9 @@ void Dense::build(const Shape& input_shape) {
 
 Shape Dense::output_shape(const Shape& input_shape) const {
     check_rank(input_shape);
-    return {units_};
+    Shape out = input_shape;
+    out.back() = units_;
+    return out;
 }
 
 Variable Dense::forward_linear(const Variable& x) {

@@ -1,4 +1,5 @@
-// Dense: y = activation(x W + b), Keras' fully connected layer.
+// Dense: y = activation(x W + b), Keras' fully connected layer. On inputs of rank > 2 it
+// applies to the last axis, as Keras does: (None, 10, 32) -> (None, 10, units).
 #pragma once
 
 #include <cstddef>
@@ -26,11 +27,12 @@ class Dense : public Module {
     Variable kernel() const { return kernel_; }
     Variable bias() const { return bias_; }
 
-    // x W + b without the activation (training fuses softmax with the cross-entropy).
+    // x W + b without the activation.
     Variable forward_linear(const Variable& x);
     Variable forward(const Variable& x) override;
+    using Module::forward;
 
-    // The input must be (features,) per example: (None, 28, 28) needs a Flatten first.
+    // The kernel is (last axis of the input, units).
     void build(const Shape& input_shape) override;
     Shape output_shape(const Shape& input_shape) const override;
     std::string type_name() const override { return "Dense"; }

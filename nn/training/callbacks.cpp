@@ -7,13 +7,17 @@
 #include <fmt/format.h>
 
 #include "nn/io/model_file.h"
+#include "nn/models/sequential.h"
 
 namespace xgrad::nn {
 
 namespace {
 
 bool improves_upwards(const std::string& monitor) {
-    return monitor.find("acc") != std::string::npos;
+    for (const char* upwards : {"acc", "auc", "precision", "recall"}) {
+        if (monitor.find(upwards) != std::string::npos) return true;
+    }
+    return false;
 }
 
 double monitored(const std::string& callback, const std::string& monitor, const Logs& logs) {
@@ -83,7 +87,13 @@ void ModelCheckpoint::on_epoch_end(Trainer& trainer, std::size_t epoch, const Lo
     std::string path = path_;
     const auto at = path.find("{epoch}");
     if (at != std::string::npos) path.replace(at, 7, std::to_string(epoch + 1));
-    save_model(trainer.model(), path);
+    // A Sequential's file holds its architecture too; any other model saves its weights, as
+    // Keras does for subclassed models.
+    if (const auto* sequential = dynamic_cast<const Sequential*>(&trainer.model())) {
+        save_model(*sequential, path);
+    } else {
+        save_weights(trainer.model(), path);
+    }
 }
 
 CSVLogger::CSVLogger(std::string path, History previous)

@@ -13,8 +13,8 @@
 namespace xgrad::nn {
 
 // Stops when `monitor` has not improved by min_delta for `patience` epochs. Metrics whose name
-// contains "acc" improve upwards, others downwards. With restore_best_weights, the model gets
-// the weights of its best epoch back when training ends.
+// contains "acc", "auc", "precision" or "recall" improve upwards, others downwards. With
+// restore_best_weights, the model gets the weights of its best epoch back when training ends.
 class EarlyStopping : public Callback {
   public:
     explicit EarlyStopping(std::string monitor = "val_loss", std::size_t patience = 0,
@@ -41,6 +41,7 @@ class EarlyStopping : public Callback {
 };
 
 // Saves the model file (nn/io/model_file) after each epoch, or only when `monitor` improved.
+// A model other than a Sequential saves its weights alone (save_weights).
 // "{epoch}" in the path is replaced by the epoch number (from 1).
 class ModelCheckpoint : public Callback {
   public:

@@ -3,24 +3,19 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <set>
 #include <stdexcept>
 
 #include "datasets/dataloader.h"
+#include "framework/errors.h"
 #include "framework/grad_mode.h"
 #include "nn/io/checkpoint.h"
-#include "nn/layers/activation_layer.h"
-#include "nn/layers/dense.h"
+#include "nn/mode_guard.h"
 #include "nn/training/progress_bar.h"
-#include "ops/activation.h"
-#include "ops/loss.h"
 
 namespace xgrad::nn {
 
 namespace {
-
-bool is_categorical(const std::string& loss) {
-    return loss == "sparse_categorical_crossentropy" || loss == "categorical_crossentropy";
-}
 
 MetricLine metric_line(const Logs& logs, const std::vector<std::string>& order) {
     MetricLine line;
@@ -29,6 +24,29 @@ MetricLine metric_line(const Logs& logs, const std::vector<std::string>& order) 
         if (it != logs.end()) line.emplace_back(name, it->second);
     }
     return line;
+}
+
+void check_batch_size(const char* who, std::size_t batch_size) {
+    if (batch_size == 0)
+        throw std::invalid_argument(std::string(who) + ": batch_size must be at least 1");
+}
+
+// "output_2_" for the second of several outputs, "" for a model with one.
+std::string output_prefix(std::size_t k, std::size_t outputs) {
+    return outputs > 1 ? "output_" + std::to_string(k + 1) + "_" : "";
+}
+
+// A batch's tensors as Variables. They move in and, through give_back() once the graph is
+// done with them, out again, so the batch buffers are reused every step.
+std::vector<Variable> lend(std::vector<Tensor>& tensors) {
+    std::vector<Variable> out;
+    out.reserve(tensors.size());
+    for (auto& t : tensors) out.emplace_back(std::move(t));
+    return out;
+}
+
+void give_back(std::vector<Tensor>& tensors, std::vector<Variable>& lent) {
+    for (std::size_t i = 0; i < lent.size(); ++i) tensors[i] = std::move(lent[i].value());
 }
 
 }  // namespace
@@ -41,76 +59,113 @@ const std::vector<double>& History::operator[](const std::string& name) const {
     return it->second;
 }
 
-const std::vector<std::string>& Trainer::loss_names() {
-    static const std::vector<std::string> names = {"sparse_categorical_crossentropy",
-                                                   "categorical_crossentropy", "cross_entropy"};
-    return names;
-}
-
-Trainer::Trainer(Sequential& model, std::unique_ptr<optim::Optimizer> optimizer, std::string loss,
-                 std::vector<std::string> metrics)
+Trainer::Trainer(Module& model, std::unique_ptr<optim::Optimizer> optimizer, Loss loss,
+                 std::vector<MetricSpec> metrics)
     : model_(model),
       optimizer_(std::move(optimizer)),
       loss_(std::move(loss)),
-      metrics_(std::move(metrics)) {
+      metric_specs_(std::move(metrics)) {
     if (!optimizer_) throw std::invalid_argument("Trainer: the optimizer is null");
-    const auto& names = loss_names();
-    if (std::find(names.begin(), names.end(), loss_) == names.end()) {
-        std::string valid;
-        for (const auto& n : names) valid += (valid.empty() ? "" : ", ") + n;
-        throw std::invalid_argument("Trainer: unknown loss '" + loss_ +
-                                    "'; valid losses: " + valid);
+    // Unknown metric names fail here, not at the first batch.
+    for (const auto& spec : metric_specs_) spec.make(loss_.is_binary_crossentropy());
+    if (model_.built()) check_optimizer_holds_parameters();
+}
+
+void Trainer::check_optimizer_holds_parameters() const {
+    std::set<const void*> held;
+    for (const auto& p : optimizer_->params()) held.insert(p.node().get());
+    std::string missing;
+    std::size_t count = 0;
+    for (const auto& [name, v] : model_.named_parameters()) {
+        if (!v.requires_grad() || held.count(v.node().get())) continue;
+        missing += (missing.empty() ? "" : ", ") + name;
+        ++count;
     }
-    for (const auto& m : metrics_) {
-        if (m != "accuracy") {
-            throw std::invalid_argument("Trainer: unknown metric '" + m +
-                                        "'; valid metrics: accuracy");
+    if (count == 0) return;
+    throw std::invalid_argument(
+        "Trainer: the optimizer does not hold " + std::to_string(count) +
+        " trainable parameter(s) of model '" + model_.name() + "' (" + missing +
+        "), which would never train; build the model first (model.build(input_shape)), then "
+        "make the optimizer from model.trainable_parameters()");
+}
+
+void Trainer::check_targets(std::size_t targets, std::size_t outputs) const {
+    if (targets != outputs) {
+        throw std::invalid_argument("Trainer: the dataset gives " + std::to_string(targets) +
+                                    " target(s) per example but model '" + model_.name() +
+                                    "' has " + std::to_string(outputs) + " output(s)");
+    }
+}
+
+std::vector<Variable> Trainer::forward(std::vector<Variable>& inputs) {
+    return model_(inputs);
+}
+
+Variable Trainer::loss_and_metrics(const std::vector<Variable>& outputs,
+                                   const std::vector<Variable>& targets, std::size_t examples) {
+    check_targets(targets.size(), outputs.size());
+    if (outputs_.size() != outputs.size()) {
+        if (outputs.size() > 1) {
+            for (const auto& spec : metric_specs_) {
+                if (spec.is_object()) {
+                    throw std::invalid_argument("Trainer: metric object '" + spec.name() +
+                                                "' can serve one output, the "
+                                                "model has " +
+                                                std::to_string(outputs.size()) +
+                                                "; give the metric by name");
+                }
+            }
+        }
+        outputs_.assign(outputs.size(), {});
+        for (auto& out : outputs_) {
+            for (const auto& spec : metric_specs_) {
+                out.metrics.push_back(spec.make(loss_.is_binary_crossentropy()));
+            }
         }
     }
-}
-
-bool Trainer::fuses_softmax() const {
-    if (!is_categorical(loss_) || model_.layers().empty()) return false;
-    const Module* last = model_.layers().back().get();
-    if (auto* dense = dynamic_cast<const Dense*>(last)) return dense->activation() == "softmax";
-    if (auto* act = dynamic_cast<const Activation*>(last)) return act->activation() == "softmax";
-    return false;
-}
-
-// Runs the model up to, not including, its final softmax.
-Variable Trainer::forward_to_logits(const Variable& inputs) {
-    const auto& layers = model_.layers();
-    Variable h = inputs;
-    for (std::size_t i = 0; i + 1 < layers.size(); ++i) h = (*layers[i])(h);
-    Module& last = *layers.back();
-    if (auto* dense = dynamic_cast<Dense*>(&last)) {
-        if (!dense->built()) dense->build(Shape(h.shape().begin() + 1, h.shape().end()));
-        return dense->forward_linear(h);
+    Variable total;
+    for (std::size_t k = 0; k < outputs.size(); ++k) {
+        const Variable loss = loss_(outputs[k], targets[k]);
+        if (loss.size() != 1) {
+            throw ShapeError("Trainer", "loss '" + loss_.name() + "' returned shape " +
+                                            format_shape(loss.shape()) + ", not one value");
+        }
+        for (auto& m : outputs_[k].metrics) m->update_state(outputs[k].value(), targets[k].value());
+        if (outputs.size() > 1) outputs_[k].loss_sum += double(loss.item()) * double(examples);
+        total = k == 0 ? loss : total + loss;
     }
-    return h;  // the last layer is Activation("softmax"): skip it
+    return total;
 }
 
-Variable Trainer::batch_loss(const Variable& inputs, const IndexTensor& labels, Variable& output) {
-    if (fuses_softmax()) {
-        // Softmax followed by cross-entropy is computed as one stable log-softmax.
-        output = forward_to_logits(inputs);
-        return cross_entropy(output, labels);
+void Trainer::reset_state() {
+    for (auto& out : outputs_) {
+        out.loss_sum = 0;
+        for (auto& m : out.metrics) m->reset_state();
     }
-    output = model_(inputs);
-    if (loss_ == "cross_entropy") return cross_entropy(output, labels);
-    return sparse_categorical_crossentropy(output, labels);
 }
 
-std::size_t count_correct(const Tensor& scores, const IndexTensor& labels) {
-    const std::size_t rows = scores.shape()[0],
-                      cols = scores.size() / std::max<std::size_t>(rows, 1);
-    std::size_t correct = 0;
-    const float* p = scores.data();
-    for (std::size_t r = 0; r < rows; ++r, p += cols) {
-        const std::size_t best = std::max_element(p, p + cols) - p;
-        correct += static_cast<std::int64_t>(best) == labels(r);
+void Trainer::write_logs(Logs& logs, double loss_sum, std::size_t examples) const {
+    const double n = double(std::max<std::size_t>(examples, 1));
+    logs["loss"] = loss_sum / n;
+    for (std::size_t k = 0; k < outputs_.size(); ++k) {
+        const std::string prefix = output_prefix(k, outputs_.size());
+        if (!prefix.empty()) logs[prefix + "loss"] = outputs_[k].loss_sum / n;
+        for (const auto& m : outputs_[k].metrics) logs[prefix + m->name()] = m->result();
     }
-    return correct;
+}
+
+std::vector<std::string> Trainer::metric_order() const {
+    std::vector<std::string> order = {"loss"};
+    const std::size_t outputs = std::max<std::size_t>(outputs_.size(), 1);
+    for (std::size_t k = 0; k < outputs; ++k) {
+        const std::string prefix = output_prefix(k, outputs);
+        if (!prefix.empty()) order.push_back(prefix + "loss");
+        for (std::size_t j = 0; j < metric_specs_.size(); ++j) {
+            order.push_back(prefix + (k < outputs_.size() ? outputs_[k].metrics[j]->name()
+                                                          : metric_specs_[j].name()));
+        }
+    }
+    return order;
 }
 
 History Trainer::fit(std::shared_ptr<const data::Dataset> train, const FitOptions& options) {
@@ -129,14 +184,11 @@ History Trainer::fit(std::shared_ptr<const data::Dataset> train, const FitOption
     data::DataLoader loader(
         train,
         {.batch_size = options.batch_size, .shuffle = options.shuffle, .seed = options.seed});
-    if (!model_.built()) {
-        model_.build(train->example_shape());
-    }
+    if (!model_.built()) model_.build(train->input_shapes());
+    check_optimizer_holds_parameters();
 
     std::ostream& out = *options.out;
     const bool interactive = is_terminal(out);
-    std::vector<std::string> order = {"loss"};
-    for (const auto& m : metrics_) order.push_back(m);
 
     History history;
     stop_ = false;
@@ -148,31 +200,33 @@ History Trainer::fit(std::shared_ptr<const data::Dataset> train, const FitOption
         ProgressBar bar(out, loader.num_batches(), options.verbose, interactive);
         model_.train();
         loader.set_epoch(epoch);
+        reset_state();
 
         const auto start = std::chrono::steady_clock::now();
         double loss_sum = 0;
-        std::size_t seen = 0, correct = 0, step = 0;
+        std::size_t seen = 0, step = 0;
         Logs logs;
+        std::vector<std::string> order;
         while (loader.next(batch)) {
-            const std::size_t n = batch.labels.size();
-            // The batch buffer moves into the graph and back, so it is reused every step.
-            Variable x(std::move(batch.inputs));
-            Variable output;
-            Variable loss = batch_loss(x, batch.labels, output);
-            const double value = loss.item();
-            optimizer_->zero_grad();
-            loss.backward();
+            const std::size_t n = batch.size();
+            std::vector<Variable> inputs = lend(batch.inputs), targets = lend(batch.targets);
+            double value;
+            {
+                const std::vector<Variable> outputs = forward(inputs);
+                Variable loss = loss_and_metrics(outputs, targets, n);
+                value = loss.item();
+                optimizer_->zero_grad();
+                loss.backward();
+            }
             optimizer_->step();
+            give_back(batch.inputs, inputs);
+            give_back(batch.targets, targets);
 
             loss_sum += value * double(n);
             seen += n;
-            logs["loss"] = loss_sum / double(seen);
-            if (!metrics_.empty()) {
-                correct += count_correct(output.value(), batch.labels);
-                logs["accuracy"] = double(correct) / double(seen);
-            }
+            write_logs(logs, loss_sum, seen);
             if (!std::isfinite(value)) logs["loss"] = value;
-            batch.inputs = std::move(x.value());
+            if (order.empty()) order = metric_order();
             ++step;
             for (auto& cb : options.callbacks) cb->on_batch_end(*this, epoch, step - 1, logs);
             bar.update(step, metric_line(logs, order));
@@ -185,9 +239,7 @@ History Trainer::fit(std::shared_ptr<const data::Dataset> train, const FitOption
         std::vector<std::string> line_order = order;
         if (validation) {
             const Logs v = evaluate(*validation, std::max<std::size_t>(options.batch_size, 256));
-            for (const auto& [name, value] : v) {
-                logs["val_" + name] = value;
-            }
+            for (const auto& [name, value] : v) logs["val_" + name] = value;
             for (const auto& name : order) line_order.push_back("val_" + name);
         }
         bar.finish(metric_line(logs, line_order));
@@ -199,23 +251,14 @@ History Trainer::fit(std::shared_ptr<const data::Dataset> train, const FitOption
     return history;
 }
 
-namespace {
-
-void check_batch_size(const char* who, std::size_t batch_size) {
-    if (batch_size == 0)
-        throw std::invalid_argument(std::string(who) + ": batch_size must be at least 1");
-}
-
-}  // namespace
-
-Logs Trainer::evaluate(const data::Dataset& dataset, std::size_t batch_size) {
-    check_batch_size("evaluate", batch_size);
-    if (dataset.size() == 0) throw std::invalid_argument("evaluate: the dataset is empty");
+template <class Visit>
+void Trainer::run_inference(const data::Dataset& dataset, std::size_t batch_size, const char* who,
+                            Visit&& visit) {
+    check_batch_size(who, batch_size);
+    if (dataset.size() == 0)
+        throw std::invalid_argument(std::string(who) + ": the dataset is empty");
     NoGradGuard no_grad;
-    const bool was_training = model_.is_training();
-    model_.eval();
-    double loss_sum = 0;
-    std::size_t correct = 0;
+    TrainingModeGuard eval(model_, false);  // back to each module's mode, also on an exception
     data::Batch batch;
     std::vector<std::size_t> indices;
     for (std::size_t start = 0; start < dataset.size(); start += batch_size) {
@@ -223,17 +266,60 @@ Logs Trainer::evaluate(const data::Dataset& dataset, std::size_t batch_size) {
         indices.resize(stop - start);
         for (std::size_t i = start; i < stop; ++i) indices[i - start] = i;
         dataset.get_batch(indices, batch);
-        Variable x(std::move(batch.inputs));
-        Variable output;
-        Variable loss = batch_loss(x, batch.labels, output);
-        loss_sum += double(loss.item()) * double(indices.size());
-        correct += count_correct(output.value(), batch.labels);
-        batch.inputs = std::move(x.value());
+        std::vector<Variable> inputs = lend(batch.inputs), targets = lend(batch.targets);
+        visit(forward(inputs), targets, start, indices.size());
+        give_back(batch.inputs, inputs);
+        give_back(batch.targets, targets);
     }
-    model_.train(was_training);
-    Logs logs{{"loss", loss_sum / double(dataset.size())}};
-    if (!metrics_.empty()) logs["accuracy"] = double(correct) / double(dataset.size());
+}
+
+Logs Trainer::evaluate(const data::Dataset& dataset, std::size_t batch_size) {
+    reset_state();
+    double loss_sum = 0;
+    run_inference(dataset, batch_size, "evaluate",
+                  [&](const std::vector<Variable>& outputs, const std::vector<Variable>& targets,
+                      std::size_t, std::size_t n) {
+                      loss_sum += double(loss_and_metrics(outputs, targets, n).item()) * double(n);
+                  });
+    Logs logs;
+    write_logs(logs, loss_sum, dataset.size());
     return logs;
+}
+
+std::vector<Tensor> Trainer::predict_outputs(const data::Dataset& dataset, std::size_t batch_size) {
+    std::vector<Tensor> result;
+    run_inference(dataset, batch_size, "predict",
+                  [&](const std::vector<Variable>& outputs, const std::vector<Variable>&,
+                      std::size_t start, std::size_t n) {
+                      if (result.empty()) {
+                          for (const auto& y : outputs) {
+                              Shape shape = y.shape();
+                              if (shape.empty()) {
+                                  throw ShapeError("predict",
+                                                   "the model returned a scalar; "
+                                                   "outputs need a batch dimension");
+                              }
+                              shape[0] = dataset.size();
+                              result.push_back(Tensor::from_shape(shape));
+                          }
+                      }
+                      for (std::size_t k = 0; k < outputs.size(); ++k) {
+                          const Tensor& y = outputs[k].value();
+                          const std::size_t row = y.size() / n;
+                          std::copy(y.data(), y.data() + y.size(), result[k].data() + start * row);
+                      }
+                  });
+    return result;
+}
+
+Tensor Trainer::predict(const data::Dataset& dataset, std::size_t batch_size) {
+    std::vector<Tensor> outputs = predict_outputs(dataset, batch_size);
+    if (outputs.size() != 1) {
+        throw std::invalid_argument("predict: model '" + model_.name() + "' has " +
+                                    std::to_string(outputs.size()) +
+                                    " outputs; use predict_outputs()");
+    }
+    return std::move(outputs[0]);
 }
 
 Tensor Trainer::predict(const Tensor& inputs, std::size_t batch_size) {
@@ -243,58 +329,8 @@ Tensor Trainer::predict(const Tensor& inputs, std::size_t batch_size) {
             "predict: inputs need a batch dimension with at least one row, got shape " +
             format_shape_of(inputs));
     }
-    NoGradGuard no_grad;
-    const bool was_training = model_.is_training();
-    model_.eval();
-    const std::size_t n = inputs.shape()[0];
-    const std::size_t row = n == 0 ? 0 : inputs.size() / n;
-    Tensor result;
-    for (std::size_t start = 0; start < n; start += batch_size) {
-        const std::size_t stop = std::min(n, start + batch_size);
-        Shape shape = to_shape(inputs.shape());
-        shape[0] = stop - start;
-        Tensor chunk = Tensor::from_shape(shape);
-        std::copy(inputs.data() + start * row, inputs.data() + stop * row, chunk.data());
-        Tensor y = model_(Variable(std::move(chunk))).value();
-        if (start == 0) {
-            Shape out = to_shape(y.shape());
-            out[0] = n;
-            result = Tensor::from_shape(out);
-        }
-        const std::size_t out_row = y.size() / (stop - start);
-        std::copy(y.data(), y.data() + y.size(), result.data() + start * out_row);
-    }
-    model_.train(was_training);
-    return result;
-}
-
-Tensor Trainer::predict(const data::Dataset& dataset, std::size_t batch_size) {
-    check_batch_size("predict", batch_size);
-    if (dataset.size() == 0) throw std::invalid_argument("predict: the dataset is empty");
-    NoGradGuard no_grad;
-    const bool was_training = model_.is_training();
-    model_.eval();
-    Tensor result;
-    data::Batch batch;
-    std::vector<std::size_t> indices;
-    for (std::size_t start = 0; start < dataset.size(); start += batch_size) {
-        const std::size_t stop = std::min(dataset.size(), start + batch_size);
-        indices.resize(stop - start);
-        for (std::size_t i = start; i < stop; ++i) indices[i - start] = i;
-        dataset.get_batch(indices, batch);
-        Variable x(std::move(batch.inputs));
-        Tensor y = model_(x).value();
-        if (start == 0) {
-            Shape out = to_shape(y.shape());
-            out[0] = dataset.size();
-            result = Tensor::from_shape(out);
-        }
-        const std::size_t out_row = y.size() / indices.size();
-        std::copy(y.data(), y.data() + y.size(), result.data() + start * out_row);
-        batch.inputs = std::move(x.value());
-    }
-    model_.train(was_training);
-    return result;
+    return predict(data::TensorDataset(std::vector<Tensor>{inputs}, std::vector<Tensor>{}),
+                   batch_size);
 }
 
 }  // namespace xgrad::nn

@@ -1,10 +1,16 @@
-// Keras-style training: compile a model with an optimizer, a loss and metrics, then fit,
-// evaluate and predict.
+// Keras-style training: compile any model (a Sequential or a Module subclass) with an
+// optimizer, a loss and metrics, then fit, evaluate and predict.
 //
+//   model.build({28, 28});   // every parameter exists before the optimizer takes them
 //   nn::Trainer trainer(model, optim::make_optimizer("adam", model.trainable_parameters()),
-//                       "sparse_categorical_crossentropy");
+//                       "sparse_categorical_crossentropy", {"accuracy"});
 //   nn::History history = trainer.fit(train, {.epochs = 10, .batch_size = 32});
 //   nn::Logs test = trainer.evaluate(*test_set);   // test["loss"], test["accuracy"]
+//
+// A batch's inputs go to the model (one input: forward(x); several: the list form of
+// forward), and its targets pair up with the model's outputs. With several outputs the loss
+// applies to each and the total is their sum (Keras' default for one loss); the logs then
+// also hold "output_<k>_loss" and "output_<k>_<metric>" (k from 1).
 #pragma once
 
 #include <cstdint>
@@ -15,7 +21,9 @@
 #include <vector>
 
 #include "datasets/dataset.h"
-#include "nn/models/sequential.h"
+#include "nn/module.h"
+#include "nn/training/losses.h"
+#include "nn/training/metrics.h"
 #include "optim/optimizer.h"
 
 namespace xgrad::nn {
@@ -64,22 +72,29 @@ struct FitOptions {
 
 class Trainer {
   public:
-    // Loss names: "sparse_categorical_crossentropy" and "categorical_crossentropy" (on
-    // probabilities; integer labels), and "cross_entropy" (on logits). Metrics: "accuracy".
-    Trainer(Sequential& model, std::unique_ptr<optim::Optimizer> optimizer, std::string loss,
-            std::vector<std::string> metrics = {"accuracy"});
+    // `loss`: a name ("mse", "binary_crossentropy", ...; see nn/training/losses.h) or a user's
+    // function. `metrics`: names ("accuracy", "auc", ...; see nn/training/metrics.h) or metric
+    // objects. The optimizer must hold every trainable parameter of the model; fit() checks
+    // that once the model is built, and names the parameters it misses.
+    Trainer(Module& model, std::unique_ptr<optim::Optimizer> optimizer, Loss loss,
+            std::vector<MetricSpec> metrics = {});
 
+    // Builds an unbuilt model from the dataset's input shapes first.
     History fit(std::shared_ptr<const data::Dataset> train, const FitOptions& options = {});
+    // The loss and the metrics over the whole dataset, in eval mode and without a graph.
     Logs evaluate(const data::Dataset& dataset, std::size_t batch_size = 256);
-    // The model's outputs (probabilities for a softmax model), batched and without a graph.
+    // The model's only output (probabilities for a softmax model), batched, in eval mode and
+    // without a graph. The dataset needs no targets. A model with several outputs is a
+    // std::invalid_argument: use predict_outputs().
     Tensor predict(const Tensor& inputs, std::size_t batch_size = 256);
     Tensor predict(const data::Dataset& dataset, std::size_t batch_size = 256);
+    // Every output, in the order forward() returns them.
+    std::vector<Tensor> predict_outputs(const data::Dataset& dataset, std::size_t batch_size = 256);
 
-    Sequential& model() { return model_; }
+    Module& model() { return model_; }
     optim::Optimizer& optimizer() { return *optimizer_; }
-    const std::string& loss_name() const { return loss_; }
-    // True when the last layer is a softmax that training fuses into the cross-entropy.
-    bool fuses_softmax() const;
+    const Loss& loss() const { return loss_; }
+    const std::string& loss_name() const { return loss_.name(); }
 
     // The training time of the last finished epoch, without validation.
     double last_epoch_seconds() const { return last_epoch_seconds_; }
@@ -87,23 +102,44 @@ class Trainer {
     void stop_training() { stop_ = true; }
     bool stop_requested() const { return stop_; }
 
-    static const std::vector<std::string>& loss_names();
+    static const std::vector<std::string>& loss_names() { return Loss::names(); }
 
   private:
-    // The loss of one batch; `output` receives what accuracy is computed from (logits or
-    // probabilities: their argmax is the same).
-    Variable batch_loss(const Variable& inputs, const IndexTensor& labels, Variable& output);
-    Variable forward_to_logits(const Variable& inputs);
+    // The metric state and the loss total of one output.
+    struct OutputState {
+        std::vector<std::shared_ptr<Metric>> metrics;
+        double loss_sum = 0;  // sum over batches of the batch loss times the batch size
+    };
 
-    Sequential& model_;
+    // The model's list form: one output or several.
+    std::vector<Variable> forward(std::vector<Variable>& inputs);
+    // The loss summed over the outputs, each against its target; updates the outputs'
+    // metrics. `examples`: the batch size.
+    Variable loss_and_metrics(const std::vector<Variable>& outputs,
+                              const std::vector<Variable>& targets, std::size_t examples);
+    void reset_state();
+    // "loss" (loss_sum over `examples`), then each output's loss and metric results.
+    void write_logs(Logs& logs, double loss_sum, std::size_t examples) const;
+    // The log names in the order the progress bar shows them.
+    std::vector<std::string> metric_order() const;
+    // Forward passes over a dataset in batches, in eval mode and without a graph, handing each
+    // batch's outputs to visit(outputs, targets, first_index, examples): evaluate and
+    // predict share it.
+    template <class Visit>
+    void run_inference(const data::Dataset& dataset, std::size_t batch_size, const char* who,
+                       Visit&& visit);
+    // The optimizer holds every trainable parameter of the model, or a std::invalid_argument
+    // naming the ones it misses.
+    void check_optimizer_holds_parameters() const;
+    void check_targets(std::size_t targets, std::size_t outputs) const;
+
+    Module& model_;
     std::unique_ptr<optim::Optimizer> optimizer_;
-    std::string loss_;
-    std::vector<std::string> metrics_;
+    Loss loss_;
+    std::vector<MetricSpec> metric_specs_;
+    std::vector<OutputState> outputs_;  // one per model output, made on the first batch
     bool stop_ = false;
     double last_epoch_seconds_ = 0;
 };
-
-// How many rows of `scores` (batch, classes) have their largest entry at the label.
-std::size_t count_correct(const Tensor& scores, const IndexTensor& labels);
 
 }  // namespace xgrad::nn

@@ -16,19 +16,20 @@ class Counting : public Dataset {
   public:
     explicit Counting(std::size_t n, std::size_t fail_at = SIZE_MAX) : n_(n), fail_at_(fail_at) {}
     std::size_t size() const override { return n_; }
-    Shape example_shape() const override { return {1, 2}; }
+    std::vector<Shape> input_shapes() const override { return {{1, 2}}; }
+    std::vector<Shape> target_shapes() const override { return {{}}; }
     std::size_t num_classes() const override { return 3; }
     std::int64_t label(std::size_t i) const override { return static_cast<std::int64_t>(i % 3); }
     void get_batch(const std::vector<std::size_t>& indices, Batch& out) const override {
         check_indices(indices, n_, "Counting");
-        prepare_batch(out, indices.size(), example_shape());
+        prepare_batch(out, indices.size(), input_shapes(), target_shapes());
         for (std::size_t k = 0; k < indices.size(); ++k) {
             if (indices[k] == fail_at_)
                 throw std::runtime_error("Counting: example " + std::to_string(fail_at_) +
                                          " is unreadable");
-            out.inputs(k, 0, 0) = static_cast<float>(indices[k]);
-            out.inputs(k, 0, 1) = -static_cast<float>(indices[k]);
-            out.labels(k) = label(indices[k]);
+            out.input()(k, 0, 0) = static_cast<float>(indices[k]);
+            out.input()(k, 0, 1) = -static_cast<float>(indices[k]);
+            out.target()(k) = static_cast<float>(label(indices[k]));
         }
     }
 
@@ -42,10 +43,10 @@ std::vector<std::vector<std::size_t>> epoch_batches(DataLoader& loader) {
     Batch b;
     while (loader.next(b)) {
         std::vector<std::size_t> ids;
-        for (std::size_t k = 0; k < b.labels.size(); ++k) {
-            const auto i = static_cast<std::size_t>(b.inputs(k, 0, 0));
-            CHECK(b.inputs(k, 0, 1) == -b.inputs(k, 0, 0));
-            CHECK(b.labels(k) == static_cast<std::int64_t>(i % 3));
+        for (std::size_t k = 0; k < b.target().size(); ++k) {
+            const auto i = static_cast<std::size_t>(b.input()(k, 0, 0));
+            CHECK(b.input()(k, 0, 1) == -b.input()(k, 0, 0));
+            CHECK(b.target()(k) == static_cast<float>(i % 3));
             ids.push_back(i);
         }
         out.push_back(ids);
@@ -75,8 +76,8 @@ TEST_CASE("a user-defined dataset through the DataLoader, in order, with a last 
     loader.reset();
     CHECK(loader.batch_index() == 0);
     REQUIRE(loader.next(b));
-    CHECK(to_shape(b.inputs.shape()) == Shape{4, 1, 2});
-    CHECK(b.inputs(3, 0, 0) == 3.f);
+    CHECK(to_shape(b.input().shape()) == Shape{4, 1, 2});
+    CHECK(b.input()(3, 0, 0) == 3.f);
 }
 
 TEST_CASE("drop_last and a batch larger than the dataset") {
@@ -143,9 +144,9 @@ TEST_CASE("DataLoader reuses the caller's batch buffers between full batches") {
     DataLoader loader(std::make_shared<Counting>(12), {.batch_size = 4});
     Batch b;
     REQUIRE(loader.next(b));
-    const float* p = b.inputs.data();
+    const float* p = b.input().data();
     REQUIRE(loader.next(b));
-    CHECK(b.inputs.data() == p);
+    CHECK(b.input().data() == p);
 }
 
 TEST_CASE("prefetch gives the same batches as no prefetch") {
@@ -187,7 +188,8 @@ TEST_CASE("prefetching loaders share one dataset of each kind across threads") {
     const std::vector<std::pair<std::string, std::shared_ptr<const Dataset>>> datasets = {
         {"MNIST", mnist},
         {"Subset", std::make_shared<Subset>(mnist, std::vector<std::size_t>{3, 1, 4, 15, 9, 2, 6})},
-        {"TensorDataset", std::make_shared<TensorDataset>(x, xt::arange<std::int64_t>(20) % 3)},
+        {"TensorDataset",
+         std::make_shared<TensorDataset>(x, IndexTensor(xt::arange<std::int64_t>(20) % 3))},
         {"Counting", std::make_shared<Counting>(37)},
     };
     for (const auto& item : datasets) {
@@ -204,9 +206,9 @@ TEST_CASE("prefetching loaders share one dataset of each kind across threads") {
             REQUIRE(b.next(from_b));
             CHECK(d->label(batches % d->size()) >= 0);  // the caller reads while both workers do
             CHECK(from_a.inputs == expected.inputs);
-            CHECK(from_a.labels == expected.labels);
+            CHECK(from_a.targets == expected.targets);
             CHECK(from_b.inputs == expected.inputs);
-            CHECK(from_b.labels == expected.labels);
+            CHECK(from_b.targets == expected.targets);
             ++batches;
         }
         CHECK(batches == plain.num_batches());
@@ -228,6 +230,6 @@ TEST_CASE("an exception in the dataset reaches next(), with and without prefetch
         CHECK_THROWS_AS(loader.next(b), std::runtime_error);
         loader.reset();
         REQUIRE(loader.next(b));
-        CHECK(b.inputs(0, 0, 0) == 0.f);
+        CHECK(b.input()(0, 0, 0) == 0.f);
     }
 }

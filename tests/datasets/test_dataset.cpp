@@ -40,12 +40,12 @@ TEST_CASE("TensorDataset: size, shape, classes and gathered batches") {
 
     Batch b;
     d->get_batch({3, 0, 3}, b);
-    CHECK(to_shape(b.inputs.shape()) == Shape{3, 2, 3});
+    CHECK(to_shape(b.input().shape()) == Shape{3, 2, 3});
     Tensor expected = {18.f, 19.f, 20.f, 21.f, 22.f, 23.f, 0.f,  1.f,  2.f,
                        3.f,  4.f,  5.f,  18.f, 19.f, 20.f, 21.f, 22.f, 23.f};
     expected.reshape({3, 2, 3});
-    XGRAD_CHECK_TENSOR_CLOSE(b.inputs, expected);
-    CHECK(b.labels == IndexTensor{2, 0, 2});
+    XGRAD_CHECK_TENSOR_CLOSE(b.input(), expected);
+    CHECK(b.target() == Tensor{2.f, 0.f, 2.f});
 
     Tensor one = d->input(1);
     CHECK(to_shape(one.shape()) == Shape{2, 3});
@@ -57,16 +57,16 @@ TEST_CASE("get_batch reuses the batch's buffers while the shapes match") {
     auto d = four();
     Batch b;
     d->get_batch({0, 1}, b);
-    const float* inputs = b.inputs.data();
-    const std::int64_t* labels = b.labels.data();
+    const float* inputs = b.input().data();
+    const float* labels = b.target().data();
     d->get_batch({2, 3}, b);
-    CHECK(b.inputs.data() == inputs);
-    CHECK(b.labels.data() == labels);
-    CHECK(b.inputs(1, 0, 0) == 18.f);
+    CHECK(b.input().data() == inputs);
+    CHECK(b.target().data() == labels);
+    CHECK(b.input()(1, 0, 0) == 18.f);
     d->get_batch({1}, b);  // a different size resizes
-    CHECK(to_shape(b.inputs.shape()) == Shape{1, 2, 3});
-    CHECK(b.labels.size() == 1);
-    CHECK(b.inputs(0, 0, 0) == 6.f);
+    CHECK(to_shape(b.input().shape()) == Shape{1, 2, 3});
+    CHECK(b.target().size() == 1);
+    CHECK(b.input()(0, 0, 0) == 6.f);
 }
 
 TEST_CASE("TensorDataset: bad inputs and indices are clear errors") {
@@ -101,12 +101,12 @@ TEST_CASE("Subset: maps indices to its parent, nested subsets too") {
     CHECK(s->label(2) == 2);
     Batch b;
     s->get_batch({2, 0}, b);
-    CHECK(b.labels == IndexTensor{2, 2});
-    CHECK(b.inputs(0, 0, 0) == 6.f);
-    CHECK(b.inputs(1, 0, 0) == 18.f);
+    CHECK(b.target() == Tensor{2.f, 2.f});
+    CHECK(b.input()(0, 0, 0) == 6.f);
+    CHECK(b.input()(1, 0, 0) == 18.f);
     Subset nested(s, {0});
     nested.get_batch({0}, b);
-    CHECK(b.inputs(0, 1, 2) == 23.f);
+    CHECK(b.input()(0, 1, 2) == 23.f);
 
     CHECK_THROWS_WITH_AS(Subset(d, {0, 9}),
                          "Subset: index 9 (position 1 of the batch) is out of range for 4 "
@@ -138,8 +138,8 @@ TEST_CASE("train_validation_split: Keras' last fraction with seed 0, a random on
     CHECK(val->size() == 2);
     Batch b;
     val->get_batch(all_indices(*val), b);
-    CHECK(b.inputs(0, 0) == 8.f);
-    CHECK(b.inputs(1, 0) == 9.f);
+    CHECK(b.input()(0, 0) == 8.f);
+    CHECK(b.input()(1, 0) == 9.f);
     // Keras: split_at = int(n * (1 - fraction)) = int(7.5) = 7.
     auto [t25, v25] = train_validation_split(d, 0.25);
     CHECK(t25->size() == 7);
@@ -165,4 +165,54 @@ TEST_CASE("train_validation_split: Keras' last fraction with seed 0, a random on
                          "leaves an empty training set");
     CHECK_ERROR_CONTAINS(std::invalid_argument, train_validation_split(d, 1e-17, 0),
                          "leaves an empty validation set");
+}
+
+TEST_CASE("TensorDataset: float targets of any shape, several inputs, no targets") {
+    Tensor x = xt::arange<float>(6.f);
+    x.reshape({3, 2});
+    Tensor y = {{0.5f, 1.f, 0.f}, {1.f, 0.f, 1.f}, {0.f, 0.f, 0.25f}};  // multi-label
+    TensorDataset d(x, y);
+    CHECK(d.size() == 3);
+    CHECK(d.input_shapes() == std::vector<Shape>{{2}});
+    CHECK(d.target_shapes() == std::vector<Shape>{{3}});
+    CHECK(d.num_classes() == 0);
+    CHECK_THROWS_WITH_AS(d.label(0),
+                         "label(0): this dataset has no class labels (num_classes() is 0)",
+                         std::logic_error);
+    Batch b;
+    d.get_batch({2, 0}, b);
+    CHECK(b.size() == 2);
+    CHECK(b.target() == Tensor{{0.f, 0.f, 0.25f}, {0.5f, 1.f, 0.f}});
+    CHECK(b.input() == Tensor{{4.f, 5.f}, {0.f, 1.f}});
+
+    Tensor z = xt::arange<float>(3.f);
+    TensorDataset two({x, z}, {y});
+    CHECK(two.input_shapes() == std::vector<Shape>{{2}, {}});
+    two.get_batch({1}, b);
+    CHECK(b.inputs.size() == 2);
+    CHECK(b.inputs[1] == Tensor{1.f});
+    CHECK_THROWS_WITH_AS(b.input(), "Batch: input() needs exactly one input, the batch has 2",
+                         std::logic_error);
+    CHECK_THROWS_WITH_AS(two.example_shape(),
+                         "example_shape: the dataset has 2 inputs, not one; use input_shapes()",
+                         std::logic_error);
+
+    TensorDataset inputs_only(std::vector<Tensor>{x}, std::vector<Tensor>{});
+    CHECK(inputs_only.target_shapes().empty());
+    inputs_only.get_batch({0}, b);
+    CHECK(b.targets.empty());
+
+    CHECK_THROWS_WITH_AS(TensorDataset(x, Tensor::from_shape({2, 1})),
+                         "TensorDataset: target 0 (2, 1) and input 0 (3, 2) hold different "
+                         "numbers of examples",
+                         ShapeError);
+    CHECK_THROWS_AS(TensorDataset(std::vector<Tensor>{}, std::vector<Tensor>{}),
+                    std::invalid_argument);
+    CHECK_THROWS_AS(TensorDataset(x, Tensor(1.f)), ShapeError);
+}
+
+TEST_CASE("the labels of a classification TensorDataset are whole float targets") {
+    auto d = four();
+    CHECK(d->target_shapes() == std::vector<Shape>{{}});
+    CHECK(d->targets()[0] == Tensor{0.f, 2.f, 1.f, 2.f});
 }

@@ -68,12 +68,12 @@ TEST_CASE("MNIST and FashionMNIST read tiny raw and gzip directories") {
         CHECK(test.size() == 10);
         Batch b;
         test.get_batch({7, 2}, b);
-        CHECK(to_shape(b.inputs.shape()) == Shape{2, 28, 28});
-        CHECK(b.labels == IndexTensor{7, 2});
+        CHECK(to_shape(b.input().shape()) == Shape{2, 28, 28});
+        CHECK(b.target() == Tensor{7.f, 2.f});
         for (std::size_t r : {0, 5, 27})
             for (std::size_t c : {0, 13, 27}) {
-                CHECK(b.inputs(0, r, c) == doctest::Approx(pixel(7, r, c) / 255.0));
-                CHECK(b.inputs(1, r, c) == doctest::Approx(pixel(2, r, c) / 255.0));
+                CHECK(b.input()(0, r, c) == doctest::Approx(pixel(7, r, c) / 255.0));
+                CHECK(b.input()(1, r, c) == doctest::Approx(pixel(2, r, c) / 255.0));
             }
 
         FashionMNIST fashion(dir, Split::train);
@@ -97,14 +97,14 @@ TEST_CASE("normalisations: 0..1, -1..1 and the training set's mean and std") {
     minus_one_one.get_batch(all, b);
     standardized.get_batch(all, c);
     // The first ten images hold every byte value, 0 and 255 included.
-    CHECK(xt::amin(a.inputs)() == 0.f);
-    CHECK(xt::amax(a.inputs)() == doctest::Approx(1.0));
-    CHECK(xt::amin(b.inputs)() == doctest::Approx(-1.0));
-    CHECK(xt::amax(b.inputs)() == doctest::Approx(1.0));
+    CHECK(xt::amin(a.input())() == 0.f);
+    CHECK(xt::amax(a.input())() == doctest::Approx(1.0));
+    CHECK(xt::amin(b.input())() == doctest::Approx(-1.0));
+    CHECK(xt::amax(b.input())() == doctest::Approx(1.0));
     for (std::size_t r : {0, 9, 27}) {
         const double v = pixel(4, r, 3);
-        CHECK(b.inputs(4, r, 3) == doctest::Approx(v / 127.5 - 1));
-        CHECK(c.inputs(4, r, 3) ==
+        CHECK(b.input()(4, r, 3) == doctest::Approx(v / 127.5 - 1));
+        CHECK(c.input()(4, r, 3) ==
               doctest::Approx((v / 255 - FashionMNIST::train_mean) / FashionMNIST::train_std)
                   .epsilon(1e-5));
     }
@@ -261,11 +261,11 @@ TEST_CASE("the real Fashion-MNIST files, when Debian's package is installed") {
 
     Batch b;
     train.get_batch({0, 1, 59999, 12345}, b);
-    CHECK(xt::amin(b.inputs)() == 0.f);
-    CHECK(xt::amax(b.inputs)() == doctest::Approx(1.0));  // these images use the full range
+    CHECK(xt::amin(b.input())() == 0.f);
+    CHECK(xt::amax(b.input())() == doctest::Approx(1.0));  // these images use the full range
     test.get_batch({0, 9999}, b);
-    CHECK(xt::amin(b.inputs)() >= 0.f);
-    CHECK(xt::amax(b.inputs)() <= 1.f);
+    CHECK(xt::amin(b.input())() >= 0.f);
+    CHECK(xt::amax(b.input())() <= 1.f);
 
     // The standardize constants are the training set's statistics.
     double sum = 0, sum_sq = 0;

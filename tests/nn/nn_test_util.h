@@ -4,8 +4,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <iterator>
 #include <string>
+
+#include "framework/tensor.h"
 
 namespace nn_test {
 
@@ -16,6 +19,13 @@ inline std::string tmp_path(const std::string& name) {
         env && *env ? std::filesystem::path(env) : std::filesystem::temp_directory_path() / "xgrad";
     std::filesystem::create_directories(dir);
     return (dir / name).string();
+}
+
+// A (n, 1) column (Tensor{{1.f}, {2.f}} is ambiguous in xtensor).
+inline xgrad::Tensor column(std::initializer_list<float> values) {
+    xgrad::Tensor t(values);
+    t.reshape({values.size(), 1});
+    return t;
 }
 
 inline void write_bytes(const std::string& path, const std::string& bytes) {

@@ -39,7 +39,7 @@ struct Setup {
         model.build({1});
         trainer = std::make_unique<nn::Trainer>(
             model, optim::make_optimizer(optimizer, model.trainable_parameters(), lr),
-            "sparse_categorical_crossentropy");
+            "sparse_categorical_crossentropy", std::vector<nn::MetricSpec>{"accuracy"});
     }
 };
 
@@ -151,9 +151,9 @@ TEST_CASE("LearningRateScheduler sets the rate each epoch") {
 TEST_CASE("TerminateOnNaN stops at the first non-finite loss, naming epoch and batch") {
     Setup s;
     auto data = line_data();
-    Tensor x = data->inputs();
+    Tensor x = data->inputs()[0];
     x(5, 0) = std::nanf("");
-    auto bad = std::make_shared<data::TensorDataset>(x, data->labels(), 2);
+    auto bad = std::make_shared<data::TensorDataset>(x, data->targets()[0]);
     std::ostringstream messages;
     auto guard = std::make_shared<nn::TerminateOnNaN>(messages);
     auto opts = with(guard, 5);

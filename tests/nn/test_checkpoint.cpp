@@ -41,7 +41,7 @@ struct Run {
         model.build({4});
         trainer = std::make_unique<nn::Trainer>(
             model, optim::make_optimizer("adam", model.trainable_parameters()),
-            "sparse_categorical_crossentropy");
+            "sparse_categorical_crossentropy", std::vector<nn::MetricSpec>{"accuracy"});
     }
     nn::History fit(std::size_t from, std::size_t to,
                     std::vector<std::shared_ptr<nn::Callback>> cbs) {
@@ -100,7 +100,7 @@ TEST_CASE("resuming with another optimizer or from a model file is a clear error
     model.add(nn::Dense(3, "softmax"));
     model.build({4});
     nn::Trainer sgd(model, optim::make_optimizer("sgd", model.trainable_parameters()),
-                    "sparse_categorical_crossentropy");
+                    "sparse_categorical_crossentropy", std::vector<nn::MetricSpec>{"accuracy"});
     CHECK_THROWS_WITH_AS(nn::load_training_checkpoint(path.string(), sgd),
                          doctest::Contains("it was saved with optimizer 'adam', not 'sgd'"),
                          std::runtime_error);

@@ -107,9 +107,8 @@ TEST_CASE("Dense: gradients reach the kernel and the bias") {
 
 TEST_CASE("Dense: shape errors name the layer and both shapes") {
     nn::Dense d(10);
-    CHECK_THROWS_WITH_AS(d(Variable(Tensor::from_shape({32, 28, 28}))),
-                         "dense: expected input of shape (None, features), got (None, 28, 28); "
-                         "put a Flatten layer before it",
+    CHECK_THROWS_WITH_AS(d(Variable(Tensor::from_shape({32}))),
+                         "dense: expected input of shape (None, ..., features), got (None,)",
                          ShapeError);
     CHECK_FALSE(d.built());
     d.build({784});
@@ -124,4 +123,24 @@ TEST_CASE("Dense: forward_linear builds an unbuilt layer") {
     nn::Dense d(4);
     CHECK(d.forward_linear(Variable(Tensor::from_shape({2, 3}))).shape() == Shape{2, 4});
     CHECK(d.built());
+}
+
+TEST_CASE("Dense: on rank > 2 it applies to the last axis, as Keras") {
+    manual_seed(3);
+    nn::Dense d(2, "relu");
+    Tensor x = xt::arange<float>(-6.f, 6.f);
+    x.reshape({2, 2, 3});  // (batch 2, 2 steps, 3 features)
+    const Variable y = d(Variable(x));
+    CHECK(y.shape() == Shape{2, 2, 2});
+    CHECK(d.kernel().shape() == Shape{3, 2});
+    CHECK(d.output_shape({5, 3}) == Shape{5, 2});
+    // Each (step, example) row is x_row W + b, then relu.
+    const Tensor& w = d.kernel().value();
+    for (std::size_t b = 0; b < 2; ++b)
+        for (std::size_t t = 0; t < 2; ++t)
+            for (std::size_t u = 0; u < 2; ++u) {
+                float v = 0;
+                for (std::size_t f = 0; f < 3; ++f) v += x(b, t, f) * w(f, u);
+                CHECK(y.value()(b, t, u) == doctest::Approx(std::max(v, 0.f)));
+            }
 }

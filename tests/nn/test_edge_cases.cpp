@@ -50,7 +50,7 @@ struct Setup {
         model.build({inputs});
         trainer = std::make_unique<nn::Trainer>(
             model, optim::make_optimizer("sgd", model.trainable_parameters(), 0.1),
-            "sparse_categorical_crossentropy");
+            "sparse_categorical_crossentropy", std::vector<nn::MetricSpec>{"accuracy"});
     }
 };
 
@@ -156,7 +156,7 @@ TEST_CASE("input of the wrong shape for the first layer names both shapes") {
     const std::string fit =
         error_of<std::invalid_argument>([&] { s.trainer->fit(d, quiet(1, 4)); });
     CAPTURE(fit);
-    CHECK(fit == "dense: expected input shape (None, 2), got (4, 3)");
+    CHECK(fit == "sequential: expected input shape (None, 2), got (4, 3)");
     const std::string predict = error_of<std::invalid_argument>([&] {
         s.trainer->predict(Tensor::from_shape({6, 3}));
     });
@@ -169,12 +169,12 @@ TEST_CASE("input of the wrong shape for the first layer names both shapes") {
         model.add(nn::Flatten({4, 4}));
         model.add(nn::Dense(2, "softmax"));
         nn::Trainer t(model, optim::make_optimizer("adam", model.trainable_parameters()),
-                      "sparse_categorical_crossentropy");
+                      "sparse_categorical_crossentropy", std::vector<nn::MetricSpec>{"accuracy"});
         auto wrong =
             std::make_shared<data::TensorDataset>(Tensor::from_shape({3, 16}), no_labels(3), 2);
         const std::string msg = error_of<std::invalid_argument>([&] { t.fit(wrong, quiet(1, 2)); });
         CAPTURE(msg);
-        CHECK(msg == "flatten: expected input shape (None, 4, 4), got (2, 16)");
+        CHECK(msg == "sequential: expected input shape (None, 4, 4), got (2, 16)");
     }
 }
 

@@ -4,6 +4,7 @@
 
 #include "framework/errors.h"
 #include "framework/testing.h"
+#include "nn_test_util.h"
 #include "xgrad.h"
 
 using namespace xgrad;
@@ -227,4 +228,144 @@ TEST_CASE("load_state_dict names every missing, unexpected and misshapen entry")
                          std::invalid_argument);
     Pair unbuilt_pair;
     CHECK(unbuilt_pair.state_mismatch({}, "x").empty());
+}
+
+namespace {
+
+// A subclassed model whose children build on their first call (nothing in build()).
+class TwoLayers : public nn::Module {
+  public:
+    TwoLayers() {
+        register_module(hidden);
+        register_module(out);
+    }
+    std::string type_name() const override { return "TwoLayers"; }
+    Variable forward(const Variable& x) override { return (*out)((*hidden)(x)); }
+    std::shared_ptr<nn::Dense> hidden = std::make_shared<nn::Dense>(4, "relu");
+    std::shared_ptr<nn::Dense> out = std::make_shared<nn::Dense>(2);
+};
+
+// A block with state that a training-mode pass would change: batch statistics and dropout.
+class NormDrop : public nn::Module {
+  public:
+    NormDrop() {
+        register_module(norm);
+        register_module(drop);
+    }
+    std::string type_name() const override { return "NormDrop"; }
+    Variable forward(const Variable& x) override { return (*drop)((*norm)(x)); }
+    std::shared_ptr<nn::BatchNormalization> norm = std::make_shared<nn::BatchNormalization>(0.5);
+    std::shared_ptr<nn::Dropout> drop = std::make_shared<nn::Dropout>(0.5);
+};
+
+// Two inputs, two outputs: the list form of forward.
+class SumDiff : public nn::Module {
+  public:
+    std::string type_name() const override { return "SumDiff"; }
+    using Module::forward;
+    std::vector<Variable> forward(const std::vector<Variable>& in) override {
+        return {in.at(0) + in.at(1), in.at(0) - in.at(1)};
+    }
+};
+
+// Overrides neither form of forward.
+class NoForward : public nn::Module {
+  public:
+    std::string type_name() const override { return "NoForward"; }
+};
+
+// forward() throws.
+class Throws : public nn::Module {
+  public:
+    std::string type_name() const override { return "Throws"; }
+    Variable forward(const Variable&) override { throw std::runtime_error("broken forward"); }
+};
+
+}  // namespace
+
+TEST_CASE("build() builds the whole tree of a subclassed model by tracing one pass") {
+    TwoLayers m;
+    CHECK(m.trainable_parameters().empty());
+    m.build({3});
+    CHECK(m.built());
+    CHECK(m.hidden->built());
+    CHECK(m.out->built());
+    CHECK(m.count_params() == 3 * 4 + 4 + 4 * 2 + 2);
+    CHECK(m.is_training());  // the trace ran in eval mode and put the mode back
+    CHECK(m(Variable(Tensor::from_shape({5, 3}))).shape() == Shape{5, 2});
+}
+
+TEST_CASE("output_shape's probe changes nothing: eval mode, no graph, modes restored") {
+    nn::Sequential model;
+    model.add(nn::Dense(3));
+    auto block = std::make_shared<NormDrop>();
+    model.add(block);  // probed for its output shape while being added
+    model.build({2});
+    const Tensor mean_before = block->norm->moving_mean().value();
+    const Tensor var_before = block->norm->moving_variance().value();
+    const Rng rng_before = global_rng();
+    CHECK(block->output_shape({3}) == Shape{3});
+    CHECK(model.output_shape({2}) == Shape{3});
+    CHECK(block->norm->moving_mean().value() == mean_before);
+    CHECK(block->norm->moving_variance().value() == var_before);
+    CHECK(global_rng() == rng_before);  // dropout drew no random number
+    CHECK(block->is_training());
+    CHECK(block->norm->is_training());
+    // Adding a fresh block runs the probe too: still no change to the moving statistics.
+    nn::Sequential other;
+    other.add(nn::Flatten({2}));
+    auto fresh = std::make_shared<NormDrop>();
+    const Rng rng_add = global_rng();
+    other.add(fresh);
+    CHECK(fresh->norm->moving_mean().value() == Tensor{0.f, 0.f});
+    CHECK(fresh->norm->moving_variance().value() == Tensor{1.f, 1.f});
+    CHECK(global_rng() == rng_add);
+}
+
+TEST_CASE("output_shape restores every module's mode when forward throws") {
+    Throws t;
+    t.build({2});
+    CHECK_THROWS_WITH_AS(t.output_shape({2}), "broken forward", std::runtime_error);
+    CHECK(t.is_training());
+    NormDrop frozen;
+    frozen.build({2});
+    frozen.norm->eval();  // a user's choice inside a training model: kept
+    {
+        nn::TrainingModeGuard guard(frozen, false);
+        CHECK_FALSE(frozen.is_training());
+        CHECK_FALSE(frozen.drop->is_training());
+    }
+    CHECK(frozen.is_training());
+    CHECK(frozen.drop->is_training());
+    CHECK_FALSE(frozen.norm->is_training());
+}
+
+TEST_CASE("the list form of forward: several inputs and outputs") {
+    SumDiff m;
+    const std::vector<Variable> out =
+        m({Variable(Tensor{{1.f, 2.f}}), Variable(Tensor{{3.f, 5.f}})});
+    REQUIRE(out.size() == 2);
+    CHECK(out[0].value() == Tensor{{4.f, 7.f}});
+    CHECK(out[1].value() == Tensor{{-2.f, -3.f}});
+    CHECK(m.built());
+    CHECK(m.built_input_shapes() == std::vector<Shape>{{2}, {2}});
+    CHECK(m.output_shapes({{2}, {2}}) == std::vector<Shape>{{2}, {2}});
+    CHECK_THROWS_WITH_AS(m({Variable(nn_test::column({1.f})), Variable(nn_test::column({3.f}))}),
+                         "sum_diff: expected input shapes (None, 2), (None, 2), got (None, 1), "
+                         "(None, 1)",
+                         ShapeError);
+    // A one-input layer takes a list of one.
+    nn::Dense d(2);
+    CHECK(d(std::vector<Variable>{Variable(Tensor::from_shape({4, 3}))}).at(0).shape() ==
+          Shape{4, 2});
+    CHECK_THROWS_WITH_AS(d.forward(std::vector<Variable>{Variable(Tensor{{1.f, 2.f, 3.f}}),
+                                                         Variable(Tensor{{1.f, 2.f, 3.f}})}),
+                         "dense (Dense) takes one input, got 2", std::invalid_argument);
+    // The one-input form on a module with two outputs.
+    CHECK_THROWS(m.forward(Variable(Tensor{{1.f, 2.f}})));
+    NoForward none;
+    CHECK_THROWS_WITH_AS(none.forward(Variable(nn_test::column({1.f}))),
+                         "no_forward (NoForward): override forward(const Variable&) or "
+                         "forward(const std::vector<Variable>&)",
+                         std::logic_error);
 }

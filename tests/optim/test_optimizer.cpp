@@ -39,8 +39,9 @@ void set_grad(const Variable& p, Tensor g) {
 
 TEST_CASE("Optimizer: an empty, undefined or repeated parameter list is an error") {
     CHECK_THROWS_WITH_AS(Adam({}),
-                         "optimizer: the parameter list is empty; pass the model's trainable "
-                         "parameters",
+                         "optimizer: the parameter list is empty; a model has no parameters "
+                         "until it is built: call model.build(input_shape) before "
+                         "model.trainable_parameters()",
                          std::invalid_argument);
     CHECK_THROWS_AS(SGD({}), std::invalid_argument);
     CHECK_THROWS_AS(make_optimizer("rmsprop", {}), std::invalid_argument);
