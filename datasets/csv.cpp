@@ -29,7 +29,7 @@ std::invalid_argument no_column(const std::string& where, const std::string& nam
                                  "' (its columns: " + join(available) + ")");
 }
 
-std::string read_file(const std::string& path) {
+std::ifstream open_file(const std::string& path) {
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec)) {
         throw std::runtime_error("read_csv: cannot read '" + path + "': it is a directory");
@@ -38,6 +38,11 @@ std::string read_file(const std::string& path) {
     if (!in) {
         throw std::runtime_error("read_csv: cannot open '" + path + "': " + std::strerror(errno));
     }
+    return in;
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream in = open_file(path);
     in.seekg(0, std::ios::end);
     const auto size = in.tellg();
     in.seekg(0, std::ios::beg);
@@ -127,6 +132,65 @@ std::string show_cell(std::string_view cell) {
     return std::string(cell);
 }
 
+// The lines of a file's text, numbered from 1, without their line endings, blank ones skipped.
+class Lines {
+  public:
+    explicit Lines(std::string_view text) : rest_(text) {
+        if (rest_.substr(0, 3) == "\xEF\xBB\xBF") rest_.remove_prefix(3);  // UTF-8 byte-order mark
+    }
+    // The next non-blank line; false at the end of the text.
+    bool next(std::string_view& line) {
+        while (!rest_.empty()) {
+            const std::size_t end = rest_.find('\n');
+            line = rest_.substr(0, end);
+            rest_.remove_prefix(end == std::string_view::npos ? rest_.size() : end + 1);
+            ++number_;
+            if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+            if (!trim(line).empty()) return true;
+        }
+        return false;
+    }
+    std::size_t number() const { return number_; }
+
+  private:
+    std::string_view rest_;
+    std::size_t number_ = 0;
+};
+
+// Splits line `line_no` of file `file` into `cells`, or throws for a malformed quote.
+void split_or_throw(std::string_view line, char delimiter, const std::string& file,
+                    std::size_t line_no, std::vector<std::string_view>& cells) {
+    if (!split_cells(line, delimiter, cells)) {
+        throw std::runtime_error("read_csv: " + file + " line " + std::to_string(line_no) +
+                                 " has a quote that is not closed, or text after a closing quote");
+    }
+}
+
+// The column names of the first non-blank line, or throws (empty file, duplicate name).
+std::vector<std::string> parse_header(Lines& lines, const std::string& file,
+                                      const CsvOptions& options) {
+    std::string_view line;
+    if (!lines.next(line)) {
+        throw std::runtime_error("read_csv: " + file +
+                                 " is empty; expected a header row of column names");
+    }
+    std::vector<std::string_view> cells;
+    split_or_throw(line, options.delimiter, file, lines.number(), cells);
+    std::vector<std::string> header;
+    std::unordered_map<std::string, std::size_t> position;
+    for (const auto& cell : cells) {
+        header.push_back(unquote(cell));
+        const auto [it, fresh] = position.emplace(header.back(), header.size() - 1);
+        if (!fresh) {
+            throw std::runtime_error("read_csv: " + file + " has the column name '" + it->first +
+                                     "' twice in its header (columns " +
+                                     std::to_string(it->second + 1) + " and " +
+                                     std::to_string(header.size()) + ")");
+        }
+    }
+    return header;
+}
+
 }  // namespace
 
 Tensor CsvTable::select(const std::vector<std::string>& names) const {
@@ -149,76 +213,38 @@ Tensor CsvTable::select(const std::vector<std::string>& names) const {
 CsvTable read_csv(const std::string& path, const std::vector<std::string>& columns,
                   const CsvOptions& options) {
     const std::string text = read_file(path);
-    std::string_view rest(text);
-    if (rest.substr(0, 3) == "\xEF\xBB\xBF") rest.remove_prefix(3);  // UTF-8 byte-order mark
-
     const std::string file = "'" + path + "'";
-    std::size_t line_no = 0;
-    // The next non-blank line, without its line ending; false at the end of the file.
-    auto next_line = [&](std::string_view& line) {
-        while (!rest.empty()) {
-            const std::size_t end = rest.find('\n');
-            line = rest.substr(0, end);
-            rest.remove_prefix(end == std::string_view::npos ? rest.size() : end + 1);
-            ++line_no;
-            if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-            if (!trim(line).empty()) return true;
-        }
-        return false;
-    };
-    std::vector<std::string_view> cells;
-    auto split = [&](std::string_view line) {
-        if (!split_cells(line, options.delimiter, cells)) {
-            throw std::runtime_error("read_csv: " + file + " line " + std::to_string(line_no) +
-                                     " has a quote that is not closed, or text after a "
-                                     "closing quote");
-        }
-    };
-
+    Lines lines(text);
     CsvTable table;
     table.path = path;
-    std::string_view line;
-    if (!next_line(line)) {
-        throw std::runtime_error("read_csv: " + file +
-                                 " is empty; expected a header row of column names");
-    }
-    split(line);
-    std::unordered_map<std::string, std::size_t> position;
-    for (const auto& cell : cells) {
-        table.header.push_back(unquote(cell));
-        const auto [it, fresh] = position.emplace(table.header.back(), table.header.size() - 1);
-        if (!fresh) {
-            throw std::runtime_error("read_csv: " + file + " has the column name '" + it->first +
-                                     "' twice in its header (columns " +
-                                     std::to_string(it->second + 1) + " and " +
-                                     std::to_string(table.header.size()) + ")");
-        }
-    }
+    table.header = parse_header(lines, file, options);
     table.columns = columns.empty() ? table.header : columns;
     std::vector<std::size_t> wanted;  // header position of each column read
     for (const auto& name : table.columns) {
-        const auto it = position.find(name);
-        if (it == position.end()) throw no_column("read_csv: " + file, name, table.header);
-        wanted.push_back(it->second);
+        const auto it = std::find(table.header.begin(), table.header.end(), name);
+        if (it == table.header.end()) throw no_column("read_csv: " + file, name, table.header);
+        wanted.push_back(static_cast<std::size_t>(it - table.header.begin()));
     }
 
     std::vector<float> values;
+    std::vector<std::string_view> cells;
     std::size_t rows = 0;
-    while (next_line(line)) {
-        split(line);
+    std::string_view line;
+    while (lines.next(line)) {
+        split_or_throw(line, options.delimiter, file, lines.number(), cells);
         if (cells.size() != table.header.size()) {
-            throw std::runtime_error("read_csv: " + file + " line " + std::to_string(line_no) +
-                                     " has " + std::to_string(cells.size()) +
-                                     " cells but the header has " +
+            throw std::runtime_error("read_csv: " + file + " line " +
+                                     std::to_string(lines.number()) + " has " +
+                                     std::to_string(cells.size()) + " cells but the header has " +
                                      std::to_string(table.header.size()) + " columns");
         }
         for (const std::size_t k : wanted) {
             float v = 0;
             if (!parse_number(cells[k], v)) {
-                throw std::runtime_error("read_csv: " + file + " line " + std::to_string(line_no) +
-                                         ", column " + std::to_string(k + 1) + " ('" +
-                                         table.header[k] + "'): '" + show_cell(cells[k]) +
-                                         "' is not a finite number");
+                throw std::runtime_error("read_csv: " + file + " line " +
+                                         std::to_string(lines.number()) + ", column " +
+                                         std::to_string(k + 1) + " ('" + table.header[k] + "'): '" +
+                                         show_cell(cells[k]) + "' is not a finite number");
             }
             values.push_back(v);
         }
@@ -230,6 +256,19 @@ CsvTable read_csv(const std::string& path, const std::vector<std::string>& colum
     table.values = Tensor::from_shape({rows, wanted.size()});
     std::copy(values.begin(), values.end(), table.values.data());
     return table;
+}
+
+std::vector<std::string> read_csv_header(const std::string& path, const CsvOptions& options) {
+    std::ifstream in = open_file(path);
+    // Up to the first non-blank line only: a header needs no pass over a large file.
+    std::string text, line;
+    std::string_view first;
+    while (std::getline(in, line)) {
+        text += line + "\n";
+        if (Lines(text).next(first)) break;
+    }
+    Lines lines(text);
+    return parse_header(lines, "'" + path + "'", options);
 }
 
 }  // namespace xgrad::data

@@ -45,4 +45,8 @@ struct CsvTable {
 CsvTable read_csv(const std::string& path, const std::vector<std::string>& columns = {},
                   const CsvOptions& options = {});
 
+// The column names of a CSV file's header row (reading up to it only), with read_csv's errors
+// for a file that cannot be read, an empty file, a malformed quote or a duplicate name.
+std::vector<std::string> read_csv_header(const std::string& path, const CsvOptions& options = {});
+
 }  // namespace xgrad::data

@@ -150,3 +150,21 @@ TEST_CASE("read_csv: a ragged row, a bad quote and a duplicate column are errors
                          data::read_csv(write_text("csv_dup.csv", "a,b,a\n1,2,3\n")),
                          "has the column name 'a' twice in its header (columns 1 and 3)");
 }
+
+TEST_CASE("read_csv_header reads the column names alone, with the same errors") {
+    const auto path = write_text("csv_header.csv",
+                                 "\xEF\xBB\xBF\n  \r\n\"x, 1\",y,label\r\n1,2,0\nnot,even,numbers\n");
+    CHECK(data::read_csv_header(path) == std::vector<std::string>{"x, 1", "y", "label"});
+    CHECK(data::read_csv_header(write_text("csv_header_only.csv", "a;b")) ==
+          std::vector<std::string>{"a;b"});
+    CHECK(data::read_csv_header(write_text("csv_header_semi.csv", "a;b"), {.delimiter = ';'}) ==
+          std::vector<std::string>{"a", "b"});
+    CHECK_ERROR_CONTAINS(std::runtime_error, data::read_csv_header(tmp_path("csv_none.csv")),
+                         "cannot open");
+    CHECK_ERROR_CONTAINS(std::runtime_error,
+                         data::read_csv_header(write_text("csv_header_empty.csv", "\n\n")),
+                         "is empty; expected a header row");
+    CHECK_ERROR_CONTAINS(std::runtime_error,
+                         data::read_csv_header(write_text("csv_header_dup.csv", "a,a\n")),
+                         "has the column name 'a' twice");
+}
