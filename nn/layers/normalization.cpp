@@ -1,5 +1,6 @@
 #include "nn/layers/normalization.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <vector>
@@ -78,32 +79,68 @@ bool Normalization::adapted() const {
     return built() && count_.value()() > 0;
 }
 
-void Normalization::adapt(const Tensor& data) {
-    const Shape shape = to_shape(data.shape());
-    if (shape.size() < 2) {
-        throw ShapeError(name(), "adapt expects data of shape (examples, ..., features), got " +
-                                     format_shape(shape));
+void Normalization::start_adapt(const Shape& example_shape, std::size_t examples) {
+    build(example_shape);
+    if (examples == 0) {
+        throw std::invalid_argument("Normalization '" + name() + "': adapt was given no examples");
     }
-    build(Shape(shape.begin() + 1, shape.end()));
-    if (shape[0] == 0) {
-        throw std::invalid_argument("Normalization '" + name() + "': adapt was given no examples " +
-                                    format_shape(shape));
-    }
-    Moments moments(shape.back());
-    moments.add(data);
-    for (std::size_t k = 0; k < moments.mean.size(); ++k) {
-        if (!std::isfinite(moments.mean[k]) || !std::isfinite(moments.m2[k])) {
+}
+
+void Normalization::finish_adapt(const std::vector<double>& mean, const std::vector<double>& m2,
+                                 double count) {
+    for (std::size_t k = 0; k < mean.size(); ++k) {
+        if (!std::isfinite(mean[k]) || !std::isfinite(m2[k])) {
             throw std::invalid_argument("Normalization '" + name() +
                                         "': adapt data holds a NaN or infinite value in feature " +
                                         std::to_string(k));
         }
     }
     // In place, so that every handle to the parameters sees the new values.
-    for (std::size_t k = 0; k < moments.mean.size(); ++k) {
-        mean_.value()(k) = float(moments.mean[k]);
-        variance_.value()(k) = float(moments.m2[k] / moments.count);
+    for (std::size_t k = 0; k < mean.size(); ++k) {
+        mean_.value()(k) = float(mean[k]);
+        variance_.value()(k) = float(m2[k] / count);
     }
-    count_.value()() = float(moments.count);
+    count_.value()() = float(count);
+}
+
+void Normalization::adapt(const Tensor& data) {
+    const Shape shape = to_shape(data.shape());
+    if (shape.size() < 2) {
+        throw ShapeError(name(), "adapt expects data of shape (examples, ..., features), got " +
+                                     format_shape(shape));
+    }
+    start_adapt(Shape(shape.begin() + 1, shape.end()), shape[0]);
+    Moments moments(shape.back());
+    moments.add(data);
+    finish_adapt(moments.mean, moments.m2, moments.count);
+}
+
+void Normalization::adapt(const data::Dataset& dataset, std::size_t batch_size) {
+    const auto shapes = dataset.input_shapes();
+    if (shapes.size() != 1) {
+        throw std::invalid_argument("Normalization '" + name() +
+                                    "': adapt needs a dataset with one input, this one has " +
+                                    std::to_string(shapes.size()));
+    }
+    if (batch_size == 0) {
+        throw std::invalid_argument("Normalization '" + name() + "': adapt batch size is 0");
+    }
+    if (shapes[0].empty()) {
+        throw ShapeError(name(), "adapt expects examples of shape (..., features), got " +
+                                     format_batch_shape(shapes[0]));
+    }
+    start_adapt(shapes[0], dataset.size());
+    Moments moments(shapes[0].back());
+    data::Batch batch;
+    std::vector<std::size_t> indices;
+    for (std::size_t start = 0; start < dataset.size(); start += batch_size) {
+        indices.clear();
+        for (std::size_t i = start; i < std::min(start + batch_size, dataset.size()); ++i)
+            indices.push_back(i);
+        dataset.get_batch(indices, batch);
+        moments.add(batch.input());
+    }
+    finish_adapt(moments.mean, moments.m2, moments.count);
 }
 
 Variable Normalization::forward(const Variable& x) {

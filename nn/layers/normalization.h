@@ -3,9 +3,9 @@
 //
 //   y = (x - mean) / max(sqrt(variance), 1e-7)        (Keras' formula and epsilon)
 //
-//   nn::Normalization norm;
-//   norm.adapt(train_features);          // (n, features): the training split only
-//   model.add(std::make_shared<nn::Normalization>(norm));
+//   auto norm = std::make_shared<nn::Normalization>();
+//   norm->adapt(*train);                 // the training split only (or a (n, features) tensor)
+//   model.add(norm);
 //
 // mean and variance (features,) and count (a scalar: how many values each feature's statistics
 // were computed from) are non-trainable parameters, so they are saved with the model and counted
@@ -13,6 +13,9 @@
 // variance 1), as in Keras; adapted() tells whether it was.
 #pragma once
 
+#include <vector>
+
+#include "datasets/dataset.h"
 #include "framework/variable.h"
 #include "nn/module.h"
 
@@ -30,6 +33,10 @@ class Normalization : public Module {
     // ShapeError). No examples, or a NaN or infinite value, is a std::invalid_argument, and the
     // statistics are left as they were.
     void adapt(const Tensor& data);
+    // The same over a dataset's only input, read batch by batch (the statistics of all the
+    // batches merged exactly, not a mean of batch means). A dataset with several inputs is a
+    // std::invalid_argument.
+    void adapt(const data::Dataset& dataset, std::size_t batch_size = 256);
 
     bool adapted() const;
     Variable mean() const { return mean_; }
@@ -44,6 +51,11 @@ class Normalization : public Module {
     std::string type_name() const override { return "Normalization"; }
 
   private:
+    void start_adapt(const Shape& example_shape, std::size_t examples);
+    // Checks the merged statistics (sum of squared deviations m2 over count values per
+    // feature) and stores them.
+    void finish_adapt(const std::vector<double>& mean, const std::vector<double>& m2, double count);
+
     Variable mean_, variance_, count_;
 };
 
