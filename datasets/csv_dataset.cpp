@@ -29,16 +29,16 @@ std::vector<std::string> dataset_columns(const std::string& path,
 
 CsvDataset::CsvDataset(const std::string& path, std::vector<std::string> features,
                        std::vector<std::string> targets, const CsvOptions& options)
-    : CsvDataset(read_csv(path, dataset_columns(path, features, targets), options),
-                 std::move(features), std::move(targets)) {}
+    : CsvDataset(read_csv(path, dataset_columns(path, features, targets), options), features,
+                 targets) {}
 
-CsvDataset::CsvDataset(const CsvTable& table, std::vector<std::string> features,
-                       std::vector<std::string> targets)
-    : TensorDataset(std::vector<Tensor>{table.select(features)},
-                    targets.empty() ? std::vector<Tensor>{}
-                                    : std::vector<Tensor>{table.select(targets)}),
+CsvDataset::CsvDataset(const CsvTable& table, const std::vector<std::string>& features,
+                       const std::vector<std::string>& targets)
+    : TensorDataset(
+          std::vector<Tensor>{table.select(features)},
+          targets.empty() ? std::vector<Tensor>{} : std::vector<Tensor>{table.select(targets)}),
       path_(table.path),
-      features_(std::move(features)),
-      targets_(std::move(targets)) {}
+      features_(features),
+      targets_(targets) {}
 
 }  // namespace xgrad::data

@@ -26,8 +26,10 @@ class CsvDataset : public TensorDataset {
     const std::vector<std::string>& target_columns() const { return targets_; }
 
   private:
-    CsvDataset(const CsvTable& table, std::vector<std::string> features,
-               std::vector<std::string> targets);
+    // (References, not values: the public constructor's arguments are still read while this
+    // one's parameters are initialised.)
+    CsvDataset(const CsvTable& table, const std::vector<std::string>& features,
+               const std::vector<std::string>& targets);
 
     std::string path_;
     std::vector<std::string> features_, targets_;

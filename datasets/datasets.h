@@ -2,6 +2,7 @@
 #pragma once
 
 #include "datasets/csv.h"
+#include "datasets/csv_dataset.h"
 #include "datasets/dataloader.h"
 #include "datasets/dataset.h"
 #include "datasets/idx.h"
