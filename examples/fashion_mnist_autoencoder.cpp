@@ -135,11 +135,14 @@ int run(const Options& o) {
     manual_seed(o.seed);
     Autoencoder model;
     model.build({28, 28});  // builds encoder and decoder, so Adam gets every parameter
-    if (!o.quiet || o.summary_only) {
+    auto summaries = [&] {
         model.encoder().summary(std::cout);
         model.decoder().summary(std::cout);
+    };
+    if (o.summary_only) {
+        summaries();
+        return 0;
     }
-    if (o.summary_only) return 0;
 
     std::shared_ptr<data::Dataset> train, test;
     try {
@@ -153,6 +156,7 @@ int run(const Options& o) {
             fmt::format("--images {} is more than the {} test images", o.images, test->size()));
     }
     openblas_set_num_threads(o.threads);
+    if (!o.quiet) summaries();
 
     nn::Trainer trainer(
         model, optim::make_optimizer("adam", model.trainable_parameters(), o.learning_rate), "mse");

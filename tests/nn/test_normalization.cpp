@@ -182,3 +182,31 @@ TEST_CASE("save_model / load_model round-trip an adapted Normalization bit for b
                                            "axis) is supported"),
                          std::invalid_argument);
 }
+
+TEST_CASE("Normalization::adapt(dataset): batch by batch, the same statistics as one tensor") {
+    // 7 examples in batches of 3, 3, 1: merging the batches must be exact, not a mean of means.
+    Tensor x = xt::zeros<float>({7, 2});
+    const float a[7] = {1, 4, 4, 9, -2, 0, 30}, b[7] = {100, 101, 99, 100, 102, 98, 100};
+    for (std::size_t i = 0; i < 7; ++i) {
+        x(i, 0) = a[i];
+        x(i, 1) = b[i];
+    }
+    nn::Normalization whole, batched;
+    whole.adapt(x);
+    batched.adapt(data::TensorDataset(x, Tensor(xt::zeros<float>({7, 1}))), 3);
+    // mean 46 / 7; sum of squares 1 + 16 + 16 + 81 + 4 + 0 + 900 = 1018 -> variance 1018/7 -
+    // (46/7)^2.
+    CHECK(batched.mean().value()(0) == doctest::Approx(46.0 / 7).epsilon(1e-6));
+    CHECK(batched.variance().value()(0) ==
+          doctest::Approx(1018.0 / 7 - (46.0 / 7) * (46.0 / 7)).epsilon(1e-6));
+    CHECK(batched.count().value()() == 7.f);
+    XGRAD_CHECK_TENSOR_CLOSE(batched.mean().value(), whole.mean().value(), 1e-6, 0.0);
+    XGRAD_CHECK_TENSOR_CLOSE(batched.variance().value(), whole.variance().value(), 1e-6, 0.0);
+    // Two inputs, or no examples, are errors.
+    CHECK_THROWS_WITH_AS(
+        batched.adapt(data::TensorDataset(std::vector<Tensor>{x, x}, std::vector<Tensor>{})),
+        doctest::Contains("adapt needs a dataset with one input, this one has 2"),
+        std::invalid_argument);
+    CHECK_THROWS_WITH_AS(batched.adapt(data::TensorDataset(x, x), 0),
+                         doctest::Contains("adapt batch size is 0"), std::invalid_argument);
+}
