@@ -12,6 +12,7 @@
 #include "nn/layers/flatten.h"
 #include "nn/layers/global_average_pooling.h"
 #include "nn/layers/initializers.h"
+#include "nn/layers/normalization.h"
 #include "nn/layers/pooling.h"
 #include "nn/layers/reshape_layer.h"
 

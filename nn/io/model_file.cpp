@@ -12,6 +12,7 @@
 #include "nn/layers/dropout_layer.h"
 #include "nn/layers/flatten.h"
 #include "nn/layers/global_average_pooling.h"
+#include "nn/layers/normalization.h"
 #include "nn/layers/pooling.h"
 #include "nn/layers/reshape_layer.h"
 
@@ -72,6 +73,8 @@ json layer_record(const Module& layer) {
                bn && type == "BatchNormalization") {
         config["momentum"] = bn->momentum();
         config["epsilon"] = bn->epsilon();
+    } else if (dynamic_cast<const Normalization*>(&layer) && type == "Normalization") {
+        config["axis"] = -1;  // Keras' default, the only axis this layer normalises
     } else if (const auto* rs = dynamic_cast<const Reshape*>(&layer); rs && type == "Reshape") {
         config["target_shape"] = rs->target_shape();
     } else if (!(dynamic_cast<const Flatten*>(&layer) && type == "Flatten") &&
@@ -207,6 +210,13 @@ std::shared_ptr<Module> layer_from_record(const json& record, int depth) {
     } else if (type == "BatchNormalization") {
         layer = std::make_shared<BatchNormalization>(as_number(config, "momentum", where),
                                                      as_number(config, "epsilon", where));
+    } else if (type == "Normalization") {
+        const json& axis = field(config, "axis", where);
+        if (!axis.is_number_integer() || axis.get<long long>() != -1) {
+            throw std::invalid_argument(where + " 'axis' is " + axis.dump() +
+                                        "; only -1 (the last axis) is supported");
+        }
+        layer = std::make_shared<Normalization>();
     } else if (type == "Reshape") {
         layer = std::make_shared<Reshape>(as_shape(config, "target_shape", where));
     } else if (type == "GlobalAveragePooling2D") {
@@ -215,7 +225,8 @@ std::shared_ptr<Module> layer_from_record(const json& record, int depth) {
         throw std::invalid_argument(where + " has the unknown type '" + type +
                                     "' (known: Sequential, Dense, Flatten, Activation, Dropout, "
                                     "Conv2D, MaxPooling2D, AveragePooling2D, "
-                                    "BatchNormalization, Reshape, GlobalAveragePooling2D)");
+                                    "BatchNormalization, Normalization, Reshape, "
+                                    "GlobalAveragePooling2D)");
     }
     layer->set_name(name);
     if (config.contains("input_shape"))
@@ -254,6 +265,11 @@ bool conv_layer_weights(const std::string& type, const json& c, Shape& shape, st
     if (type == "BatchNormalization") {
         if (shape.empty()) return false;
         return !__builtin_mul_overflow(std::uint64_t{4}, shape.back(), &n);
+    }
+    if (type == "Normalization") {  // mean, variance and count
+        if (shape.empty()) return false;
+        return !__builtin_mul_overflow(std::uint64_t{2}, shape.back(), &n) &&
+               !__builtin_add_overflow(n, std::uint64_t{1}, &n);
     }
     if (shape.size() != 3) return false;
     if (type == "GlobalAveragePooling2D") {
@@ -328,7 +344,7 @@ std::uint64_t weights_needed(const json& config, Shape shape, int depth) {
             return total;  // the nested model's output shape is not tracked here
         } else if (type == "Reshape" || type == "Conv2D" || type == "MaxPooling2D" ||
                    type == "AveragePooling2D" || type == "BatchNormalization" ||
-                   type == "GlobalAveragePooling2D") {
+                   type == "Normalization" || type == "GlobalAveragePooling2D") {
             std::uint64_t n = 0;
             if (!conv_layer_weights(type.get<std::string>(), c, shape, n)) return total;
             if (__builtin_add_overflow(total, n, &total))

@@ -9,7 +9,8 @@
 //               ...]}}
 //
 // Layer types: Sequential (nested), Flatten, Dense, Activation ("activation"), Dropout
-// ("rate"). Tensors are named as in Module::named_parameters(): "dense/kernel".
+// ("rate"), Conv2D, MaxPooling2D, AveragePooling2D, BatchNormalization, Normalization
+// ("axis": -1), Reshape, GlobalAveragePooling2D. Tensors are named as in Module::named_parameters(): "dense/kernel".
 #pragma once
 
 #include <string>

@@ -256,7 +256,8 @@ TEST_CASE("model files: each kind of bad model file is rejected with its message
           prefix("unknown.st") +
               "the architecture is invalid: layer 'flatten' has the unknown type 'Conv3D' "
               "(known: Sequential, Dense, Flatten, Activation, Dropout, Conv2D, MaxPooling2D, "
-              "AveragePooling2D, BatchNormalization, Reshape, GlobalAveragePooling2D)");
+              "AveragePooling2D, BatchNormalization, Normalization, Reshape, "
+              "GlobalAveragePooling2D)");
     CHECK(load_model_message("units.st", weights,
                              architecture_with("\"units\":100", "\"units\":-3")) ==
           prefix("units.st") +
