@@ -3,6 +3,7 @@
 
 #include "datasets/datasets.h"
 #include "framework/errors.h"
+#include "framework/flush_denormal.h"
 #include "framework/grad_mode.h"
 #include "framework/gradcheck.h"
 #include "framework/random.h"
