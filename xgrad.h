@@ -4,6 +4,7 @@
 #include "datasets/datasets.h"
 #include "framework/autograd.h"
 #include "framework/errors.h"
+#include "framework/flush_denormal.h"
 #include "framework/grad_mode.h"
 #include "framework/gradcheck.h"
 #include "framework/random.h"

@@ -2,6 +2,7 @@
 // bench/compare_pytorch passes to all of them and to the PyTorch scripts alike:
 //
 //   [--data-dir DIR] [--epochs N] [--batch-size N] [--threads N] [--seed N]
+//   [--flush-denormal 0|1]   (1, the default as in xgrad: subnormal floats flushed to zero)
 //
 // Header-only and free of xgrad, so the hand-written loop stays framework-free.
 #pragma once
@@ -17,6 +18,7 @@ struct BenchFlags {
     std::string data_dir;  // empty: the program's default
     int epochs = 3, batch_size = 32, threads = 1;
     std::uint64_t seed = 0;
+    bool flush_denormal = true;
 };
 
 // Parses argv into `flags`. On bad input prints one "error: ..." line and returns false.
@@ -38,6 +40,13 @@ inline bool parse_bench_flags(int argc, char** argv, BenchFlags& flags) {
                 flags.threads = std::stoi(value);
             } else if (flag == "--seed") {
                 flags.seed = std::stoull(value);
+            } else if (flag == "--flush-denormal") {
+                if (value != "0" && value != "1") {
+                    std::fprintf(stderr, "error: --flush-denormal needs 0 or 1, got '%s'\n",
+                                 value.c_str());
+                    return false;
+                }
+                flags.flush_denormal = value == "1";
             } else {
                 std::fprintf(stderr, "error: unknown flag %s\n", flag.c_str());
                 return false;

@@ -1,5 +1,6 @@
-// Op overhead: xgrad::matmul and linear against cblas_sgemm on preallocated buffers, and the
-// fixed cost of one tiny elementwise op with and without recording a graph node.
+// Op overhead: xgrad::matmul and linear against cblas_sgemm on preallocated buffers, the
+// fixed cost of one tiny elementwise op with and without recording a graph node, and each
+// layer of the Fashion-MNIST CNN (forward and backward) at its real shapes.
 // Run with OPENBLAS_NUM_THREADS=1 in a release build (BM_sgemm_threads sets its own count).
 #include <benchmark/benchmark.h>
 #include <cblas.h>
@@ -161,6 +162,55 @@ void BM_add_tiny_record_backward(benchmark::State& state) {
     }
 }
 
+// One training step's forward and backward through one layer of examples/fashion_mnist_cnn,
+// at its real shapes. Arguments: the layer (0 conv1, 1 pool1, 2 conv2, 3 pool2, 4 dropout,
+// 5 dense1 with relu), the batch size. The layer's input needs a gradient except conv1's
+// (the images). Each iteration allocates its outputs and gradients afresh, page faults
+// included (bench/train_cnn keeps freed memory in the heap instead), so the figures are for
+// comparing versions of one layer, not for adding up to an epoch.
+void BM_cnn_layer(benchmark::State& state) {
+    const auto layer = state.range(0);
+    const auto n = static_cast<std::size_t>(state.range(1));
+    const Shape in_shape[] = {{n, 28, 28, 1},  {n, 26, 26, 32}, {n, 13, 13, 32},
+                              {n, 11, 11, 64}, {n, 1600},       {n, 1600}};
+    Variable x(random_tensor(in_shape[layer], 1), layer != 0);
+    Variable k1 = parameter(random_tensor({3, 3, 1, 32}, 2)),
+             b1 = parameter(Tensor(xt::zeros<float>({32})));
+    Variable k2 = parameter(random_tensor({3, 3, 32, 64}, 3)),
+             b2 = parameter(Tensor(xt::zeros<float>({64})));
+    Variable w = parameter(random_tensor({1600, 128}, 4)),
+             b = parameter(Tensor(xt::zeros<float>({128})));
+    Rng rng(5);
+    for (auto _ : state) {
+        Variable y;
+        switch (layer) {
+            case 0:
+                y = conv2d(x, k1, b1, {.relu = true});
+                break;
+            case 1:
+                y = max_pool2d(x, {2, 2}, {2, 2});
+                break;
+            case 2:
+                y = conv2d(x, k2, b2, {.relu = true});
+                break;
+            case 3:
+                y = max_pool2d(x, {2, 2}, {2, 2});
+                break;
+            case 4:
+                y = dropout(x, 0.5, true, rng);
+                break;
+            default:
+                y = relu(linear(x, w, b));
+                break;
+        }
+        y.backward(xt::ones<float>(y.value().shape()));
+        benchmark::DoNotOptimize(y.value().data());
+        for (Variable* v : {&x, &k1, &b1, &k2, &b2, &w, &b}) v->zero_grad();
+    }
+    static const char* names[] = {"conv1", "pool1", "conv2", "pool2", "dropout", "dense1"};
+    state.SetLabel(names[layer]);
+}
+
 }  // namespace
 
 BENCHMARK(BM_sgemm_direct)->Arg(32)->Arg(256);
@@ -188,6 +238,9 @@ BENCHMARK(BM_sgemm_threads)
     ->ArgsProduct({{363, 726}, {64}, {288}, {0}, {1, 2}})
     ->ArgsProduct({{10000}, {100}, {784}, {0}, {1, 2}})  // the first layer over the test set
     ->UseRealTime();
+BENCHMARK(BM_cnn_layer)
+    ->ArgsProduct({{0, 1, 2, 3, 4, 5}, {32, 128}})
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_add_tiny_nograd);
 BENCHMARK(BM_add_tiny_record);
 BENCHMARK(BM_add_tiny_record_backward);

@@ -60,6 +60,24 @@ void BM_AdamStep(benchmark::State& state) {
 }
 BENCHMARK(BM_AdamStep)->Unit(benchmark::kMicrosecond);
 
+// Adam over moments that are subnormal at every step, as those of the weights of Fashion-MNIST's
+// border pixels become (their gradient is almost always 0, so m decays by 0.9 per step):
+// gradients of 1e-39 hold m at 1e-39. Argument 1: with xgrad's default flush-to-zero /
+// denormals-are-zero (the first step flushes everything to 0); 0: set_flush_denormal(false),
+// IEEE subnormal arithmetic, which costs Intel cores ~100 cycles per operation.
+void BM_AdamStepSubnormal(benchmark::State& state) {
+    const bool flush = state.range(0) != 0;
+    auto params = seed_model_params();
+    for (auto& p : params) p.node()->grad.fill(1e-39f);
+    optim::Adam opt(params);
+    set_flush_denormal(flush);
+    opt.step();  // m = 1e-40 (or 0 flushed); then the steady state m -> 1e-39
+    run_steps(state, opt);
+    set_flush_denormal(true);
+    state.SetLabel(flush ? "flushed (default)" : "IEEE subnormals");
+}
+BENCHMARK(BM_AdamStepSubnormal)->Arg(1)->Arg(0)->Unit(benchmark::kMicrosecond);
+
 void BM_AdamAmsgradStep(benchmark::State& state) {
     optim::Adam opt(seed_model_params(), {.amsgrad = true});
     run_steps(state, opt);

@@ -3,6 +3,7 @@
 // beside xgrad and PyTorch.
 //
 //   hand_mlp [--data-dir DIR] [--epochs N] [--batch-size N] [--threads N] [--seed N]
+//            [--flush-denormal 0|1]
 #include <cblas.h>
 #include <zlib.h>
 
@@ -19,6 +20,10 @@
 #include <vector>
 
 #include "bench/bench_flags.h"
+
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
 
 namespace {
 
@@ -83,6 +88,10 @@ int main(int argc, char** argv) {
     const int epochs = flags.epochs, batch = flags.batch_size, threads = flags.threads;
     const auto seed = unsigned(flags.seed);
     openblas_set_num_threads(threads);
+    // The same arithmetic as xgrad's default: flush-to-zero and denormals-are-zero in MXCSR.
+#if defined(__SSE__)
+    if (flags.flush_denormal) _mm_setcsr(_mm_getcsr() | 0x8040);
+#endif
     const auto train_x = read_gz(dir + "/train-images-idx3-ubyte.gz", 16);
     const auto train_y = read_gz(dir + "/train-labels-idx1-ubyte.gz", 8);
     const auto test_x8 = read_gz(dir + "/t10k-images-idx3-ubyte.gz", 16);

@@ -15,8 +15,11 @@ p.add_argument("--epochs", type=int, default=3)
 p.add_argument("--batch-size", type=int, default=32)
 p.add_argument("--threads", type=int, default=1)
 p.add_argument("--seed", type=int, default=0)
+p.add_argument("--flush-denormal", type=int, choices=[0, 1], default=0,
+               help="1: torch.set_flush_denormal(True); 0 (PyTorch's default): IEEE subnormals")
 a = p.parse_args()
 torch.set_num_threads(a.threads)
+torch.set_flush_denormal(bool(a.flush_denormal))
 torch.manual_seed(a.seed)
 
 

@@ -45,6 +45,7 @@ int run_train_bench(int argc, char** argv,
     if (!parse_bench_flags(argc, argv, flags)) return 2;
     try {
         openblas_set_num_threads(flags.threads);
+        set_flush_denormal(flags.flush_denormal);
         auto train = std::make_shared<data::FashionMNIST>(flags.data_dir, data::Split::train);
         auto test = std::make_shared<data::FashionMNIST>(flags.data_dir, data::Split::test);
         manual_seed(flags.seed);

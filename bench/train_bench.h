@@ -4,7 +4,8 @@
 //
 //   epoch 1 train_time 0.265s loss 0.5032 test_acc 0.8450 infer_images_per_s 595370
 //
-// Flags: [--data-dir DIR] [--epochs N] [--batch-size N] [--threads N] [--seed N].
+// Flags: [--data-dir DIR] [--epochs N] [--batch-size N] [--threads N] [--seed N]
+// [--flush-denormal 0|1] (xgrad::set_flush_denormal; 1 by default).
 #pragma once
 
 #include <functional>

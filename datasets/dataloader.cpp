@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "framework/flush_denormal.h"
+
 namespace xgrad::data {
 
 struct DataLoader::Impl {
@@ -139,7 +141,12 @@ DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions
                                   : (n + options.batch_size - 1) / options.batch_size;
     s.examples = options.drop_last ? s.batches * options.batch_size : n;
     s.make_order();
-    if (options.prefetch) s.worker = std::thread([&s] { s.work(); });
+    if (options.prefetch) {
+        s.worker = std::thread([&s] {
+            FlushDenormalGuard flush;  // computes like the thread it works for
+            s.work();
+        });
+    }
 }
 
 DataLoader::~DataLoader() = default;

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "framework/errors.h"
+#include "framework/flush_denormal.h"
 #include "framework/grad_mode.h"
 #include "optim/adagrad.h"
 #include "optim/adam.h"
@@ -103,6 +104,7 @@ void Optimizer::zero_grad() {
 
 void Optimizer::step() {
     NoGradGuard no_grad;
+    FlushDenormalGuard flush;  // moments that decay into subnormals would cost ~100x per op
     // Check every shape before touching anything, so a bad one leaves all parameters as they
     // were (and the raw loops never run past a buffer).
     for (std::size_t i = 0; i < params_.size(); ++i) {

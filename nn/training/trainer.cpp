@@ -8,6 +8,7 @@
 
 #include "datasets/dataloader.h"
 #include "framework/errors.h"
+#include "framework/flush_denormal.h"
 #include "framework/grad_mode.h"
 #include "nn/io/checkpoint.h"
 #include "nn/mode_guard.h"
@@ -169,6 +170,7 @@ std::vector<std::string> Trainer::metric_order() const {
 }
 
 History Trainer::fit(std::shared_ptr<const data::Dataset> train, const FitOptions& options) {
+    FlushDenormalGuard flush;  // subnormals cost ~100 cycles per op on Intel cores
     if (!train) throw std::invalid_argument("fit: the training dataset is null");
     if (options.validation_split < 0 || options.validation_split >= 1) {
         throw std::invalid_argument("fit: validation_split must be in [0, 1), got " +
@@ -254,6 +256,7 @@ History Trainer::fit(std::shared_ptr<const data::Dataset> train, const FitOption
 template <class Visit>
 void Trainer::run_inference(const data::Dataset& dataset, std::size_t batch_size, const char* who,
                             Visit&& visit) {
+    FlushDenormalGuard flush;  // evaluate and predict: subnormals flushed, as in fit
     check_batch_size(who, batch_size);
     if (dataset.size() == 0)
         throw std::invalid_argument(std::string(who) + ": the dataset is empty");

@@ -1,5 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <limits>
+
 #include "problems.h"
 
 using namespace optim_test;
@@ -88,6 +91,32 @@ TEST_CASE("Optimizer: zero_grad, step, iterations and the per-step hooks") {
     CHECK(state.at("param.0.count") == Tensor{13.0f, 13.0f});
     CHECK(state.at("param.1.count") == Tensor{11.0f});
 }
+
+#if defined(__SSE__) || defined(_M_X64)
+TEST_CASE("Optimizer: step computes with subnormals flushed unless the switch is off") {
+    // Adam's first moment of a weight whose gradient turns zero decays by beta1 = 0.9 per step:
+    // from just above the smallest normal float into the subnormal range.
+    const float smallest = std::numeric_limits<float>::min();
+    volatile float probe = smallest;
+    REQUIRE(probe * 0.5f == smallest / 2);  // the test thread itself does not flush
+    for (bool flush : {true, false}) {
+        set_flush_denormal(flush);
+        Variable w = parameter(Tensor{1.0f});
+        Adam opt({w});
+        set_grad(w, Tensor{10.5f * smallest});
+        opt.step();
+        CHECK(std::fpclassify(opt.state_dict().at("param.0.m")(0)) == FP_NORMAL);
+        set_grad(w, Tensor{0.0f});
+        opt.step();
+        const float m = opt.state_dict().at("param.0.m")(0);
+        // Flushed, m becomes 0 (0.9 m in one fused multiply-add) or keeps its value (the
+        // subnormal increment -0.1 m is flushed first); never subnormal.
+        CHECK((std::fpclassify(m) == FP_SUBNORMAL) == !flush);
+        CHECK(probe * 0.5f == smallest / 2);  // and step() put the caller's mode back
+    }
+    set_flush_denormal(true);
+}
+#endif
 
 TEST_CASE("Optimizer: a parameter never updated has no state") {
     Variable a = parameter(Tensor{1.0f}), b = parameter(Tensor{3.0f});
