@@ -209,7 +209,7 @@ TEST_CASE("the DataLoader's prefetch thread runs with subnormals flushed") {
     auto base = tiny_feature_problem(8);
     for (bool on : {true, false}) {
         FlushSwitch sw(on);
-        auto data = std::make_shared<ModeRecordingDataset>(base->inputs(), base->labels(), 3);
+        auto data = std::make_shared<ModeRecordingDataset>(base->inputs(), base->targets());
         data::DataLoader loader(data, {.batch_size = 4, .shuffle = false, .prefetch = true});
         data::Batch batch;
         REQUIRE(loader.next(batch));
