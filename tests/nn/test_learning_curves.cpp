@@ -44,7 +44,9 @@ void check_curves(const std::string& svg, const nn::History& history) {
     svg_test::parse(doc, svg);
     const auto curves = svg_test::find_all(doc.RootElement(), "polyline", "class", "curve");
     CHECK(curves.size() == history.metrics.size());
-    for (const auto& [name, values] : history.metrics) {
+    for (const auto& series : history.metrics) {
+        const std::string& name = series.first;  // (clang 14 cannot CAPTURE a binding)
+        const std::vector<double>& values = series.second;
         CAPTURE(name);
         const auto mine = svg_test::find_all(doc.RootElement(), "polyline", "data-series", name);
         REQUIRE(mine.size() == 1);
