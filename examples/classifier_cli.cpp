@@ -1,7 +1,6 @@
 #include "examples/classifier_cli.h"
 
 #include <cblas.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <iostream>
@@ -10,6 +9,7 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include "examples/writable_path.h"
 #include "xgrad.h"
 
 namespace xgrad::examples {
@@ -35,24 +35,14 @@ struct Options {
     std::string history_path;
     std::string checkpoint_path;
     std::string resume_path;
+    std::string plot_path;
+    std::string confusion_path;
     bool summary_only = false;
     bool quiet = false;
 };
 
-// A file can be written at `path`: its directory exists and is writable, and it is no
-// directory itself.
 void check_writable(const std::string& flag, const std::string& path) {
-    namespace fs = std::filesystem;
-    const fs::path p(path);
-    if (fs::is_directory(p)) throw UsageError(flag + " " + path + " is a directory, not a file");
-    const fs::path dir = p.parent_path().empty() ? fs::path(".") : p.parent_path();
-    if (!fs::is_directory(dir)) {
-        throw UsageError(flag + " " + path + ": the directory " + dir.string() + " does not exist");
-    }
-    if (access(dir.c_str(), W_OK) != 0) {
-        throw UsageError(flag + " " + path + ": the directory " + dir.string() +
-                         " is not writable");
-    }
+    if (const std::string why = unwritable_reason(flag, path); !why.empty()) throw UsageError(why);
 }
 
 void validate(const Options& o) {
@@ -72,20 +62,22 @@ void validate(const Options& o) {
     if (!o.save_path.empty()) check_writable("--save", o.save_path);
     if (!o.history_path.empty()) check_writable("--history", o.history_path);
     if (!o.checkpoint_path.empty()) check_writable("--checkpoint", o.checkpoint_path);
+    if (!o.plot_path.empty()) check_writable("--plot", o.plot_path);
+    if (!o.confusion_path.empty()) check_writable("--confusion", o.confusion_path);
     if (!o.resume_path.empty() && !std::filesystem::is_regular_file(o.resume_path)) {
         throw UsageError("--resume " + o.resume_path + ": no such file");
     }
 }
 
-void print_class_report(const Tensor& probs, const data::Dataset& test) {
+nn::ConfusionMatrix test_confusion(const Tensor& probs, const data::Dataset& test) {
+    IndexTensor labels = IndexTensor::from_shape({test.size()});
+    for (std::size_t i = 0; i < test.size(); ++i) labels(i) = test.label(i);
+    return nn::confusion_matrix(probs, labels);
+}
+
+void print_class_report(const nn::ConfusionMatrix& confusion, const data::Dataset& test) {
     const auto names = test.class_names();
     const std::size_t k = names.size();
-    std::vector<std::vector<std::size_t>> confusion(k, std::vector<std::size_t>(k, 0));
-    for (std::size_t i = 0; i < test.size(); ++i) {
-        const float* row = probs.data() + i * k;
-        const std::size_t predicted = std::max_element(row, row + k) - row;
-        confusion[test.label(i)][predicted] += 1;
-    }
     std::cout << "\nPer-class accuracy:\n";
     for (std::size_t c = 0; c < k; ++c) {
         std::size_t total = 0;
@@ -164,15 +156,25 @@ int run(const ClassifierProgram& program, const Options& o) {
         fit.callbacks.push_back(
             std::make_shared<nn::TrainingCheckpoint>(o.checkpoint_path, previous));
     }
+    if (!o.plot_path.empty()) {
+        fit.callbacks.push_back(std::make_shared<nn::LearningCurvesPlot>(o.plot_path, previous));
+    }
     trainer.fit(train, fit);
     if (nan_guard->terminated()) throw std::runtime_error(nan_guard->message());
 
     const nn::Logs result = trainer.evaluate(*test);
     std::cout << fmt::format("Test accuracy: {:.4f}\n", result.at("accuracy"));
-    print_class_report(trainer.predict(*test), *test);
+    const nn::ConfusionMatrix confusion = test_confusion(trainer.predict(*test), *test);
+    print_class_report(confusion, *test);
     if (!o.save_path.empty()) {
         nn::save_model(model, o.save_path);
         std::cout << "\nSaved the model to " << o.save_path << "\n";
+    }
+    if (!o.plot_path.empty()) std::cout << "Wrote the learning curves to " << o.plot_path << "\n";
+    if (!o.confusion_path.empty()) {
+        nn::write_file_atomically(o.confusion_path,
+                                  nn::confusion_matrix_svg(confusion, test->class_names()));
+        std::cout << "Wrote the confusion matrix to " << o.confusion_path << "\n";
     }
     return 0;
 }
@@ -206,6 +208,10 @@ int run_classifier(const ClassifierProgram& program, int argc, char** argv) {
     app.add_option("--checkpoint", o.checkpoint_path,
                    "Save the full training state here after every epoch");
     app.add_option("--resume", o.resume_path, "Continue from a --checkpoint file");
+    app.add_option("--plot", o.plot_path,
+                   "Draw the loss and metrics per epoch to this SVG file (after every epoch)");
+    app.add_option("--confusion", o.confusion_path,
+                   "Draw the test set's confusion matrix to this SVG file");
     app.add_flag("--summary", o.summary_only, "Print the model summary and exit");
     app.add_flag("--quiet", o.quiet, "No summary and no progress output");
     try {

@@ -29,7 +29,8 @@ struct ClassifierProgram {
 //
 // Flags: --epochs N, --batch-size N, --optimizer adam|sgd|rmsprop|adamw, --learning-rate X,
 // --seed N, --dataset NAME, --data-dir DIR, --validation-split X, --threads N, --save PATH,
-// --history PATH, --checkpoint PATH, --resume PATH, --summary, --quiet.
+// --history PATH, --checkpoint PATH, --resume PATH, --plot PATH.svg, --confusion PATH.svg,
+// --summary, --quiet.
 int run_classifier(const ClassifierProgram& program, int argc, char** argv);
 
 }  // namespace xgrad::examples

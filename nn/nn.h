@@ -19,11 +19,15 @@
 #include "nn/models/sequential.h"
 #include "nn/models/summary.h"
 
+#include "nn/io/atomic_file.h"
 #include "nn/io/checkpoint.h"
 #include "nn/io/model_file.h"
 #include "nn/io/safetensors.h"
+#include "nn/io/svg.h"
 
 #include "nn/training/callbacks.h"
+#include "nn/training/confusion_matrix.h"
+#include "nn/training/learning_curves.h"
 #include "nn/training/losses.h"
 #include "nn/training/metrics.h"
 #include "nn/training/progress_bar.h"

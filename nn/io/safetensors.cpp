@@ -5,18 +5,16 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <set>
 #include <stdexcept>
 #include <vector>
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include "nn/io/atomic_file.h"
 
 namespace xgrad::nn {
 
@@ -40,18 +38,6 @@ std::runtime_error load_error(const std::string& path, const std::string& proble
 
 std::runtime_error save_error(const std::string& path, const std::string& problem) {
     return std::runtime_error("cannot save '" + path + "': " + problem);
-}
-
-// Writes all of `data`, retrying after short writes and signals.
-bool write_all(int fd, const char* data, std::size_t size) {
-    while (size > 0) {
-        const ssize_t n = ::write(fd, data, size);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        data += n;
-        size -= static_cast<std::size_t>(n);
-    }
-    return true;
 }
 
 std::string header_json(const TensorMap& tensors, const Metadata& metadata) {
@@ -125,7 +111,8 @@ Entry parse_entry(const std::string& path, const std::string& name, const json& 
     }
     e.begin = offsets[0].get<std::uint64_t>();
     e.end = offsets[1].get<std::uint64_t>();
-    const std::string range = "[" + std::to_string(e.begin) + ", " + std::to_string(e.end) + "]";
+    // fmt, not operator+: GCC 12 sees a false -Wrestrict in "[" + std::to_string(...).
+    const std::string range = fmt::format("[{}, {}]", e.begin, e.end);
     if (e.begin > e.end || e.end > data_size) {
         throw load_error(path, what + " has data offsets " + range + " outside the data area of " +
                                    std::to_string(data_size) + " bytes");
@@ -161,53 +148,21 @@ void write_safetensors(const std::string& path, const TensorMap& tensors,
     std::memcpy(length, &n, sizeof n);
     to_little_endian(length, 8, 8);
 
-    // The temporary file lives beside the target so that rename() is atomic.
-    std::string tmp = path + ".tmp-XXXXXX";
-    const int fd = ::mkstemp(tmp.data());
-    if (fd < 0) {
-        throw save_error(path, std::string("cannot create a temporary file beside it (") +
-                                   std::strerror(errno) + ")");
-    }
-    auto fail = [&](const std::string& step) {
-        const std::string reason = std::strerror(errno);
-        ::close(fd);
-        ::unlink(tmp.c_str());
-        return save_error(path, step + " failed (" + reason + ")");
-    };
-    ::fchmod(fd, 0644);  // mkstemp creates 0600; a model file is an ordinary file
-    if (!write_all(fd, length, 8) || !write_all(fd, header.data(), header.size())) {
-        throw fail("writing");
-    }
-    for (const auto& [name, t] : tensors) {
-        const char* data = reinterpret_cast<const char*>(t.data());
-        const std::size_t bytes = t.size() * sizeof(float);
-        if constexpr (std::endian::native == std::endian::big) {
-            std::vector<char> swapped(data, data + bytes);
-            to_little_endian(swapped.data(), bytes, sizeof(float));
-            if (!write_all(fd, swapped.data(), bytes)) throw fail("writing");
-        } else if (!write_all(fd, data, bytes)) {
-            throw fail("writing");
+    write_file_atomically(path, [&](const AppendBytes& append) {
+        append(length, 8);
+        append(header.data(), header.size());
+        for (const auto& [name, t] : tensors) {
+            const char* data = reinterpret_cast<const char*>(t.data());
+            const std::size_t bytes = t.size() * sizeof(float);
+            if constexpr (std::endian::native == std::endian::big) {
+                std::vector<char> swapped(data, data + bytes);
+                to_little_endian(swapped.data(), bytes, sizeof(float));
+                append(swapped.data(), bytes);
+            } else {
+                append(data, bytes);
+            }
         }
-    }
-    if (::fsync(fd) != 0) throw fail("flushing to disk");
-    if (::close(fd) != 0) {
-        const std::string reason = std::strerror(errno);
-        ::unlink(tmp.c_str());
-        throw save_error(path, "closing failed (" + reason + ")");
-    }
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-        const std::string reason = std::strerror(errno);
-        ::unlink(tmp.c_str());
-        throw save_error(path, "renaming the temporary file failed (" + reason + ")");
-    }
-    // Make the rename itself durable; a failure here leaves a complete file, so ignore it.
-    std::string dir = std::filesystem::path(path).parent_path().string();
-    if (dir.empty()) dir = ".";
-    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-    if (dfd >= 0) {
-        ::fsync(dfd);
-        ::close(dfd);
-    }
+    });
 }
 
 std::pair<TensorMap, Metadata> read_safetensors(const std::string& path) {

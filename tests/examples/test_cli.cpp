@@ -9,7 +9,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
+
+#include "../nn/svg_test_util.h"
 
 namespace {
 
@@ -38,6 +42,11 @@ void check_usage_error(const std::string& args, const std::string& message) {
     CHECK(r.output.rfind("error: ", 0) == 0);
     CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1);
     CHECK_MESSAGE(r.output.find(message) != std::string::npos, r.output);
+}
+
+std::string nn_test_read(const std::string& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 std::string temp_dir() {
@@ -82,6 +91,9 @@ TEST_CASE("bad arguments are one error line and exit status 2") {
     check_usage_error("--save " + temp_dir(), "is a directory, not a file");
     check_usage_error("--history /nonexistent/h.csv", "the directory /nonexistent does not exist");
     check_usage_error("--resume /nonexistent/ckpt.safetensors", "no such file");
+    check_usage_error("--plot /nonexistent/curves.svg",
+                      "the directory /nonexistent does not exist");
+    check_usage_error("--confusion " + temp_dir(), "is a directory, not a file");
 }
 
 TEST_CASE("a data directory with only some of the files is a usage error naming them") {
@@ -92,4 +104,49 @@ TEST_CASE("a data directory with only some of the files is a usage error naming 
     REQUIRE(f != nullptr);
     std::fclose(f);
     check_usage_error("--data-dir " + dir.string(), "train-labels-idx1-ubyte");
+}
+
+TEST_CASE("--plot and --confusion draw SVG pictures; predict --image draws the images") {
+    namespace fs = std::filesystem;
+    const fs::path dir = temp_dir();
+    const std::string plot = (dir / "curves.svg").string(), confusion = (dir / "cm.svg").string(),
+                      model = (dir / "model.safetensors").string(),
+                      image = (dir / "predictions.svg").string();
+    for (const auto& f : {plot, confusion, image}) fs::remove(f);
+    const Result r = run("--epochs 2 --quiet --validation-split 0.1 --plot " + plot +
+                         " --confusion " + confusion + " --save " + model);
+    REQUIRE_MESSAGE(r.status == 0, r.output);
+
+    tinyxml2::XMLDocument curves;
+    svg_test::parse(curves, nn_test_read(plot));
+    const auto lines = svg_test::find_all(curves.RootElement(), "polyline", "class", "curve");
+    CHECK(lines.size() == 4);  // loss, accuracy and their validation values
+    for (auto* line : lines) CHECK(svg_test::points(line).size() == 2);
+
+    tinyxml2::XMLDocument cm;
+    svg_test::parse(cm, nn_test_read(confusion));
+    const auto cells = svg_test::find_all(cm.RootElement(), "rect", "class", "cell");
+    CHECK(cells.size() == 100);
+    unsigned total = 0;
+    for (auto* cell : cells) total += cell->UnsignedAttribute("data-count");
+    CHECK(total == 10000);  // the whole test set
+    const auto names = svg_test::texts(cm.RootElement());
+    CHECK(std::count(names.begin(), names.end(), "Ankle boot") == 2);  // row and column
+
+    const Result p = run(model + " 0 7 --image " + image, "PREDICT");
+    REQUIRE_MESSAGE(p.status == 0, p.output);
+    tinyxml2::XMLDocument pictures;
+    svg_test::parse(pictures, nn_test_read(image));
+    const auto rows = svg_test::find_all(pictures.RootElement(), "g", "class", "prediction");
+    REQUIRE(rows.size() == 2);
+    CHECK(std::string(rows[1]->Attribute("data-index")) == "7");
+    for (auto* row : rows) {
+        CHECK(svg_test::find_all(row, "rect", "class", "pixel").size() == 28 * 28);
+        CHECK(svg_test::find_all(row, "rect", "class", "bar").size() == 3);
+    }
+
+    const Result bad = run(model + " 0 --image /nonexistent/p.svg", "PREDICT");
+    CHECK(bad.status == 2);
+    CHECK(bad.output ==
+          "error: --image /nonexistent/p.svg: the directory /nonexistent does not exist\n");
 }
