@@ -70,7 +70,9 @@ class VariableOf {
     // The accumulated gradient; an error when backward has not reached this variable.
     const TensorOf<T>& grad() const;
     // The gradient as a Variable: with history after a backward with create_graph, a
-    // plain leaf otherwise. Same errors as grad().
+    // plain leaf otherwise. Same errors as grad(). A gradient with history usually depends
+    // on this very leaf, so the two hold each other (as in PyTorch): zero_grad() releases
+    // it; grad() (framework/autograd.h) returns such gradients without storing them.
     VariableOf grad_variable() const;
     // Forgets the gradient (the next backward stores a fresh one).
     void zero_grad() const;

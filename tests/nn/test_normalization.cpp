@@ -164,9 +164,9 @@ TEST_CASE("save_model / load_model round-trip an adapted Normalization bit for b
     const auto a = model.state_dict(), b = loaded.state_dict();
     REQUIRE(a.size() == b.size());
     CHECK(a.count("normalization/count") == 1);
-    for (const auto& [name, t] : a) {
-        CAPTURE(name);
-        CHECK(bit_equal(t, b.at(name)));
+    for (const auto& entry : a) {
+        CAPTURE(entry.first);
+        CHECK(bit_equal(entry.second, b.at(entry.first)));
     }
     const auto* back = dynamic_cast<const nn::Normalization*>(loaded.layers()[0].get());
     REQUIRE(back);
