@@ -247,6 +247,20 @@ void conv_backward(const ConvGeometry& g, const T* grad, const T* relu_output, c
     if (dk && first) std::fill_n(dk, g.patch() * g.oc, T(0));
 }
 
+// The first-order backward of the two gradient ops: their graph backward `both` run on
+// plain tensors, without recording.
+template <class T, class Both>
+Grads<T> tensor_grads(const BackwardContext<T>& c, const Both& both) {
+    NoGradGuard no_graph;
+    VariableList<T> v = both(VariableOf<T>(c.grad), VariableOf<T>(c.input(0)),
+                             VariableOf<T>(c.input(1)), c.needs(0), c.needs(1));
+    Grads<T> grads(2);
+    for (std::size_t i = 0; i < 2; ++i) {
+        if (v[i].defined()) grads[i] = std::move(v[i].value());
+    }
+    return grads;
+}
+
 template <class T>
 VariableOf<T> conv2d_input_grad(const VariableOf<T>& grad, const VariableOf<T>& kernel,
                                 const Shape& x_shape, const Conv2dOptions& options);
@@ -340,16 +354,7 @@ VariableOf<T> conv2d_input_grad(const VariableOf<T>& grad, const VariableOf<T>& 
     };
     return record<T>(
         "conv2d_input_grad", std::move(dx), {grad, kernel},
-        [both](const BackwardContext<T>& c) {
-            NoGradGuard no_graph;
-            VariableList<T> v = both(VariableOf<T>(c.grad), VariableOf<T>(c.input(0)),
-                                     VariableOf<T>(c.input(1)), c.needs(0), c.needs(1));
-            Grads<T> grads(2);
-            for (std::size_t i = 0; i < 2; ++i) {
-                if (v[i].defined()) grads[i] = std::move(v[i].value());
-            }
-            return grads;
-        },
+        [both](const BackwardContext<T>& c) { return tensor_grads<T>(c, both); },
         [both](const GraphBackwardContext<T>& c) {
             return both(c.grad, c.input(0), c.input(1), c.needs(0), c.needs(1));
         });
@@ -374,16 +379,7 @@ VariableOf<T> conv2d_kernel_grad(const VariableOf<T>& x, const VariableOf<T>& gr
     };
     return record<T>(
         "conv2d_kernel_grad", std::move(dk), {x, grad},
-        [both](const BackwardContext<T>& c) {
-            NoGradGuard no_graph;
-            VariableList<T> v = both(VariableOf<T>(c.grad), VariableOf<T>(c.input(0)),
-                                     VariableOf<T>(c.input(1)), c.needs(0), c.needs(1));
-            Grads<T> grads(2);
-            for (std::size_t i = 0; i < 2; ++i) {
-                if (v[i].defined()) grads[i] = std::move(v[i].value());
-            }
-            return grads;
-        },
+        [both](const BackwardContext<T>& c) { return tensor_grads<T>(c, both); },
         [both](const GraphBackwardContext<T>& c) {
             return both(c.grad, c.input(0), c.input(1), c.needs(0), c.needs(1));
         });

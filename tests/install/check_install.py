@@ -138,13 +138,13 @@ def check_runs(program, libdir, how):
 
 def requires_closure(env, package):
     """The package's Requires, recursively (pkg-config names, lower case)."""
-    todo, seen = [package], set()
-    while todo:
-        for line in run(['pkg-config', '--print-requires', todo.pop()], env=env).splitlines():
+    pending, seen = [package], set()
+    while pending:
+        for line in run(['pkg-config', '--print-requires', pending.pop()], env=env).splitlines():
             name = line.split()[0].lower() if line.split() else ''
             if name and name not in seen:
                 seen.add(name)
-                todo.append(name)
+                pending.append(name)
     return seen
 
 
