@@ -126,7 +126,7 @@ void Optimizer::step() {
     for (std::size_t i = 0; i < params_.size(); ++i) {
         const Variable& p = params_[i];
         if (!p.has_grad()) continue;
-        Tensor& value = p.value();
+        Tensor& value = p.mutable_value();
         if (state_[i].empty()) {
             // Allocated once, then updated in place for the rest of training.
             const std::size_t slots = slot_names().size();
