@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include <xtensor/xstorage.hpp>
+
 #include "framework/tensor.h"
 
 namespace xgrad {
@@ -77,7 +79,8 @@ struct Node {
     // its inputs' versions when it is recorded; backward compares them, so that a value
     // changed between the forward pass and backward is an error, not a wrong gradient.
     std::uint64_t version = 0;
-    std::vector<std::uint64_t> input_versions;  // inputs[i]->version when recorded
+    // inputs[i]->version when recorded; inline for up to 4 inputs, so no allocation per op.
+    xt::svector<std::uint64_t, 4> input_versions;
 
     Node() = default;
     Node(const Node&) = delete;
