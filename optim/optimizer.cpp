@@ -9,6 +9,7 @@
 #include "framework/errors.h"
 #include "framework/flush_denormal.h"
 #include "framework/grad_mode.h"
+#include "framework/names.h"
 #include "optim/adagrad.h"
 #include "optim/adam.h"
 #include "optim/rmsprop.h"
@@ -240,10 +241,8 @@ std::unique_ptr<Optimizer> make_optimizer(const std::string& name, std::vector<V
         if (learning_rate) o.learning_rate = *learning_rate;
         return std::make_unique<Adagrad>(std::move(params), o);
     }
-    std::string valid;
-    for (const auto& n : optimizer_names()) valid += (valid.empty() ? "" : ", ") + n;
     throw std::invalid_argument("make_optimizer: unknown optimizer '" + name +
-                                "'; valid names are " + valid);
+                                "'; valid names are " + join_names(optimizer_names()));
 }
 
 }  // namespace xgrad::optim

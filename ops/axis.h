@@ -1,0 +1,23 @@
+// Axes as the ops take them: a negative axis counts from the end, and a tensor is seen as
+// (outer, n, inner) around one axis, so that element (o, i, j) sits at o * n * inner + i * inner
+// + j in row-major order and an op along the axis is three plain loops.
+#pragma once
+
+#include <cstddef>
+
+#include "framework/tensor.h"
+
+namespace xgrad {
+
+// `axis` in 0..rank-1 (0..rank with `extra`, for ops that insert a dimension); otherwise a
+// ShapeError naming the op, the axis and the shape.
+std::size_t normalize_axis(const char* op, int axis, const Shape& shape, bool extra = false);
+
+struct AxisBlocks {
+    std::size_t outer = 1, n = 1, inner = 1;
+};
+
+// `shape` around the (normalized) `axis`.
+AxisBlocks around_axis(const Shape& shape, std::size_t axis);
+
+}  // namespace xgrad
