@@ -91,17 +91,14 @@ TensorOf<T> softmax_forward(const TensorOf<T>& x, const AxisBlocks& v, bool log_
     TensorOf<T> y = TensorOf<T>::from_shape(x.shape());
     const T* in = x.data();
     T* out = y.data();
-    for (std::size_t o = 0; o < v.outer; ++o) {
-        for (std::size_t j = 0; j < v.inner; ++j) {
-            const std::size_t base = o * v.n * v.inner + j;
-            const auto [mx, total] = shifted_exp(in + base, out + base, v.n, v.inner);
-            const T log_total = std::log(total);
-            for (std::size_t i = 0; i < v.n; ++i) {
-                T& r = out[base + i * v.inner];
-                r = log_output ? in[base + i * v.inner] - mx - log_total : r / total;
-            }
+    for_each_slice(v, [&](std::size_t base) {
+        const auto [mx, total] = shifted_exp(in + base, out + base, v.n, v.inner);
+        const T log_total = std::log(total);
+        for (std::size_t i = 0; i < v.n; ++i) {
+            T& r = out[base + i * v.inner];
+            r = log_output ? in[base + i * v.inner] - mx - log_total : r / total;
         }
-    }
+    });
     return y;
 }
 
@@ -277,19 +274,16 @@ VariableOf<T> softmax(const VariableOf<T>& x, int axis) {
                               const T* g = c.grad.data();
                               const T* y = c.output.data();
                               T* out = dx.data();
-                              for (std::size_t o = 0; o < v.outer; ++o) {
-                                  for (std::size_t j = 0; j < v.inner; ++j) {
-                                      const std::size_t base = o * v.n * v.inner + j;
-                                      T dot = 0;
-                                      for (std::size_t i = 0; i < v.n; ++i) {
-                                          dot += g[base + i * v.inner] * y[base + i * v.inner];
-                                      }
-                                      for (std::size_t i = 0; i < v.n; ++i) {
-                                          const std::size_t p = base + i * v.inner;
-                                          out[p] = y[p] * (g[p] - dot);
-                                      }
+                              for_each_slice(v, [&](std::size_t base) {
+                                  T dot = 0;
+                                  for (std::size_t i = 0; i < v.n; ++i) {
+                                      dot += g[base + i * v.inner] * y[base + i * v.inner];
                                   }
-                              }
+                                  for (std::size_t i = 0; i < v.n; ++i) {
+                                      const std::size_t p = base + i * v.inner;
+                                      out[p] = y[p] * (g[p] - dot);
+                                  }
+                              });
                               return Grads<T>{std::move(dx)};
                           },
                           [axis](const GraphBackwardContext<T>& c) {
@@ -311,17 +305,14 @@ VariableOf<T> log_softmax(const VariableOf<T>& x, int axis) {
             const T* g = c.grad.data();
             const T* y = c.output.data();
             T* out = dx.data();
-            for (std::size_t o = 0; o < v.outer; ++o) {
-                for (std::size_t j = 0; j < v.inner; ++j) {
-                    const std::size_t base = o * v.n * v.inner + j;
-                    T total = 0;
-                    for (std::size_t i = 0; i < v.n; ++i) total += g[base + i * v.inner];
-                    for (std::size_t i = 0; i < v.n; ++i) {
-                        const std::size_t p = base + i * v.inner;
-                        out[p] = g[p] - std::exp(y[p]) * total;
-                    }
+            for_each_slice(v, [&](std::size_t base) {
+                T total = 0;
+                for (std::size_t i = 0; i < v.n; ++i) total += g[base + i * v.inner];
+                for (std::size_t i = 0; i < v.n; ++i) {
+                    const std::size_t p = base + i * v.inner;
+                    out[p] = g[p] - std::exp(y[p]) * total;
                 }
-            }
+            });
             return Grads<T>{std::move(dx)};
         },
         [axis](const GraphBackwardContext<T>& c) {

@@ -20,4 +20,13 @@ struct AxisBlocks {
 // `shape` around the (normalized) `axis`.
 AxisBlocks around_axis(const Shape& shape, std::size_t axis);
 
+// Calls f(base) once per slice along the axis; the slice's elements sit at base + i * inner
+// for i < n.
+template <class F>
+void for_each_slice(const AxisBlocks& b, F&& f) {
+    for (std::size_t o = 0; o < b.outer; ++o) {
+        for (std::size_t j = 0; j < b.inner; ++j) f(o * b.n * b.inner + j);
+    }
+}
+
 }  // namespace xgrad
