@@ -188,7 +188,7 @@ TEST_CASE("model files: custom layers save as weights, not as models") {
                          "save_model: layer 'custom' has type 'Custom', which a model file "
                          "cannot describe; save the weights with save_weights() instead",
                          std::invalid_argument);
-    std::static_pointer_cast<Custom>(model.layers()[1])->w.value() = Tensor{1.f, 2.f, 3.f};
+    std::static_pointer_cast<Custom>(model.layers()[1])->w.mutable_value() = Tensor{1.f, 2.f, 3.f};
     nn::save_weights(model, tmp_path("custom_weights.safetensors"));
     nn::Sequential other;
     other.add(nn::Flatten({3}));
