@@ -85,7 +85,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--adam-steps", type=int, default=1000)
-    p.add_argument("--lbfgs-steps", type=int, default=500)
+    p.add_argument("--lbfgs-steps", type=int, default=4000)
     p.add_argument("--learning-rate", type=float, default=0.001)
     p.add_argument("--width", type=int, default=20)
     p.add_argument("--depth", type=int, default=3)

@@ -31,7 +31,7 @@ namespace {
 struct Options {
     std::uint64_t seed = 0;
     int adam_steps = 1000;
-    int lbfgs_steps = 1000;
+    int lbfgs_steps = 4000;
     double learning_rate = 0.001;
     int width = 20;
     int depth = 3;

@@ -231,7 +231,8 @@ std::vector<float> LBFGS::flat_values() const {
 void LBFGS::set_flat(const std::vector<float>& x) {
     std::size_t offset = 0;
     for (const auto& p : params()) {
-        std::copy_n(x.begin() + static_cast<std::ptrdiff_t>(offset), p.size(), p.value().begin());
+        std::copy_n(x.begin() + static_cast<std::ptrdiff_t>(offset), p.size(),
+                    p.mutable_value().begin());
         offset += p.size();
     }
 }
@@ -240,7 +241,7 @@ void LBFGS::add_step(double t, const std::vector<float>& d) {
     const auto tf = static_cast<float>(t);
     std::size_t offset = 0;
     for (const auto& p : params()) {
-        float* v = p.value().data();
+        float* v = p.mutable_value().data();
         for (std::size_t k = 0; k < p.size(); ++k) v[k] += tf * d[offset + k];
         offset += p.size();
     }

@@ -35,7 +35,7 @@ struct LeastSquares {
     LeastSquares() {
         for (std::size_t r = 0; r < 3; ++r)
             for (std::size_t c = 0; c < 2; ++c)
-                w.value()(r, c) = static_cast<float>(0.1 * (2.0 * r + c - 2.5));
+                w.mutable_value()(r, c) = static_cast<float>(0.1 * (2.0 * r + c - 2.5));
         for (std::size_t r = 0; r < 8; ++r) {
             for (std::size_t c = 0; c < 3; ++c)
                 xs(r, c) = static_cast<float>(std::sin(r + 2.0 * c));
@@ -241,8 +241,8 @@ TEST_CASE("LBFGS resumes from its state_dict bit for bit") {
     CHECK(saved.count("old_dirs.4") == 0);
 
     LeastSquares resumed;
-    resumed.w.value() = first.w.value();
-    resumed.b.value() = first.b.value();
+    resumed.w.mutable_value() = first.w.value();
+    resumed.b.mutable_value() = first.b.value();
     LBFGS opt2(resumed.list(), options);
     opt2.load_state_dict(saved);
     CHECK(opt2.iterations() == opt1.iterations());
