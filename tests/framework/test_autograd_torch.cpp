@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <sstream>
 #include <string>
@@ -120,30 +121,37 @@ TEST_CASE("double backward matches PyTorch: conv2d and pooling under a gradient 
     check("conv_pool_penalty/d_x", d[2]);
 }
 
-TEST_CASE("double backward matches PyTorch: batch norm in training mode") {
-    const Variable64 x = leaf("batch_norm/x"), gamma = leaf("batch_norm/gamma"),
-                     beta = leaf("batch_norm/beta");
-    const Variable64 y = batch_norm(x, gamma, beta, 1e-3);
-    const Variable64 gx = grad<double>({sum(tanh(y) * constant("batch_norm/w"))}, {x}, keep())[0];
+namespace {
+
+using Norm = std::function<Variable64(const Variable64&, const Variable64&, const Variable64&)>;
+
+// gx = d/dx sum(tanh(norm(x, gamma, beta)) * w), then the gradient of sum(gx^2) wrt x, gamma
+// and beta, against the reference case `c`.
+void check_norm_penalty(const std::string& c, const Norm& norm) {
+    const Variable64 x = leaf(c + "/x"), gamma = leaf(c + "/gamma"), beta = leaf(c + "/beta");
+    const Variable64 gx =
+        grad<double>({sum(tanh(norm(x, gamma, beta)) * constant(c + "/w"))}, {x}, keep())[0];
     const auto d = grad<double>({sum(gx * gx)}, {x, gamma, beta});
-    check("batch_norm/gx", gx);
-    check("batch_norm/d_x", d[0]);
-    check("batch_norm/d_gamma", d[1]);
-    check("batch_norm/d_beta", d[2]);
+    check(c + "/gx", gx);
+    check(c + "/d_x", d[0]);
+    check(c + "/d_gamma", d[1]);
+    check(c + "/d_beta", d[2]);
+}
+
+}  // namespace
+
+TEST_CASE("double backward matches PyTorch: batch norm in training mode") {
+    check_norm_penalty("batch_norm", [](const Variable64& x, const Variable64& g,
+                                        const Variable64& b) { return batch_norm(x, g, b, 1e-3); });
 }
 
 TEST_CASE("double backward matches PyTorch: layer norm composed of mean, var and sqrt") {
-    const Variable64 x = leaf("layer_norm/x"), gamma = leaf("layer_norm/gamma"),
-                     beta = leaf("layer_norm/beta");
-    const Variable64 centred = x - mean(x, {-1}, true);
-    const Variable64 y = centred / sqrt(var(x, {-1}, true) + 1e-5) * gamma + beta;
-    const Variable64 gx = grad<double>({sum(tanh(y) * constant("layer_norm/w"))}, {x}, keep())[0];
-    const auto d = grad<double>({sum(gx * gx)}, {x, gamma, beta});
-    check("layer_norm/y", y);
-    check("layer_norm/gx", gx);
-    check("layer_norm/d_x", d[0]);
-    check("layer_norm/d_gamma", d[1]);
-    check("layer_norm/d_beta", d[2]);
+    const Norm layer_norm = [](const Variable64& x, const Variable64& g, const Variable64& b) {
+        return (x - mean(x, {-1}, true)) / sqrt(var(x, {-1}, true) + 1e-5) * g + b;
+    };
+    check_norm_penalty("layer_norm", layer_norm);
+    const Variable64 x(ref("layer_norm/x"));
+    check("layer_norm/y", layer_norm(x, constant("layer_norm/gamma"), constant("layer_norm/beta")));
 }
 
 TEST_CASE("double backward matches PyTorch: log_softmax Hessian-vector product") {
