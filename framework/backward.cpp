@@ -84,18 +84,22 @@ void check_unchanged(const Node<T>& node) {
 }
 
 template <class T>
-Grads<T> input_grads(const std::shared_ptr<Node<T>>& node, const TensorOf<T>& g) {
-    return node->backward(BackwardContext<T>{g, node->value, *node});
+using NodeSet = std::unordered_set<const Node<T>*>;
+
+template <class T>
+Grads<T> input_grads(const std::shared_ptr<Node<T>>& node, const TensorOf<T>& g,
+                     const NodeSet<T>* useful) {
+    return node->backward(BackwardContext<T>{g, node->value, *node, useful});
 }
 template <class T>
-std::vector<VariableOf<T>> input_grads(const std::shared_ptr<Node<T>>& node,
-                                       const VariableOf<T>& g) {
+std::vector<VariableOf<T>> input_grads(const std::shared_ptr<Node<T>>& node, const VariableOf<T>& g,
+                                       const NodeSet<T>* useful) {
     if (!node->graph_backward) {
         throw GraphError(std::string("backward with create_graph: op '") + node->op +
                          "' can be differentiated once only (it has no graph backward)");
     }
     EnableGradGuard grad_on;  // the gradients are recorded, also inside a NoGradGuard
-    return node->graph_backward(GraphBackwardContext<T>{g, node});
+    return node->graph_backward(GraphBackwardContext<T>{g, node, useful});
 }
 
 template <class T>
@@ -201,10 +205,23 @@ std::vector<VariableOf<T>> propagate(const std::vector<std::shared_ptr<Node<T>>>
     }
     std::vector<VariableOf<T>> captured(capture ? capture->size() : 0);
 
+    // With capture, only the nodes on a path to a captured node need a gradient (torch's
+    // engine prunes the same way): grad(u, x) skips the weights' gradients.
+    NodeSet<T> useful;
+    if (capture) {
+        for (const auto& node : order) {  // inputs before the nodes that use them
+            bool on_path = wanted.count(node.get()) != 0;
+            for (const auto& in : node->inputs) on_path = on_path || useful.count(in.get());
+            if (on_path) useful.insert(node.get());
+        }
+    }
+    const NodeSet<T>* prune = capture ? &useful : nullptr;
+
     for (auto it = order.rbegin(); it != order.rend(); ++it) {
         const std::shared_ptr<Node<T>>& node = *it;
         G grad;
         if (!take(*node, grad)) continue;
+        if (prune && !useful.count(node.get())) continue;  // a root off every path
 
         if (auto w = capture ? wanted.find(node.get()) : wanted.end(); w != wanted.end()) {
             captured[w->second] =
@@ -217,7 +234,7 @@ std::vector<VariableOf<T>> propagate(const std::vector<std::shared_ptr<Node<T>>>
         }
 
         check_unchanged(*node);
-        auto grads = input_grads<T>(node, grad);
+        auto grads = input_grads<T>(node, grad, prune);
         if (grads.size() != node->inputs.size()) {
             throw GraphError(std::string("backward of '") + node->op + "' returned " +
                              std::to_string(grads.size()) + " gradients for " +
@@ -225,7 +242,7 @@ std::vector<VariableOf<T>> propagate(const std::vector<std::shared_ptr<Node<T>>>
         }
         for (std::size_t i = 0; i < grads.size(); ++i) {
             const Node<T>& input = *node->inputs[i];
-            if (!input.requires_grad) continue;
+            if (!input.requires_grad || (prune && !useful.count(&input))) continue;
             if (value_of<T>(grads[i]).shape() != input.value.shape()) {
                 throw ShapeError(std::string("backward of '") + node->op + "'",
                                  "gradient " + std::to_string(i) + " has shape " +

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <type_traits>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -47,9 +48,15 @@ struct BackwardContext {
     const TensorOf<T>& grad;
     const TensorOf<T>& output;
     const Node<T>& node;
+    // When grad() asks for the gradients of some inputs only: the nodes on a path to them
+    // (as torch's engine prunes); nullptr: every input that requires a gradient.
+    const std::unordered_set<const Node<T>*>* useful = nullptr;
 
     const TensorOf<T>& input(std::size_t i) const { return node.inputs[i]->value; }
-    bool needs(std::size_t i) const { return node.inputs[i]->requires_grad; }
+    bool needs(std::size_t i) const {
+        const Node<T>* in = node.inputs[i].get();
+        return in->requires_grad && (!useful || useful->count(in) != 0);
+    }
 };
 
 template <class T>

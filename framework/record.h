@@ -34,10 +34,15 @@ template <class T>
 struct GraphBackwardContext {
     const VariableOf<T>& grad;
     const std::shared_ptr<Node<T>>& node;
+    // As BackwardContext::useful.
+    const std::unordered_set<const Node<T>*>* useful = nullptr;
 
     VariableOf<T> input(std::size_t i) const { return VariableOf<T>(node->inputs[i]); }
     VariableOf<T> output() const { return VariableOf<T>(node); }
-    bool needs(std::size_t i) const { return node->inputs[i]->requires_grad; }
+    bool needs(std::size_t i) const {
+        const Node<T>* in = node->inputs[i].get();
+        return in->requires_grad && (!useful || useful->count(in) != 0);
+    }
 };
 
 // When grad mode is off or no input requires a gradient, the result is a plain leaf and the

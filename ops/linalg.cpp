@@ -266,9 +266,11 @@ VariableOf<T> linear(const VariableOf<T>& x, const VariableOf<T>& weight,
         const long in = static_cast<long>(W.shape()[0]), out = static_cast<long>(W.shape()[1]);
         VariableList<T> grads(c.node->inputs.size());
         if (c.needs(0)) grads[0] = linear(c.grad, transpose(W));
+        const bool needs_bias = grads.size() == 3 && c.needs(2);
+        if (!c.needs(1) && !needs_bias) return grads;  // grad() wrt the input only (a PINN's)
         const VariableOf<T> g_rows = reshape(c.grad, {-1, out});
         if (c.needs(1)) grads[1] = matmul(transpose(reshape(X, {-1, in})), g_rows);
-        if (grads.size() == 3 && c.needs(2)) grads[2] = sum(g_rows, {0});
+        if (needs_bias) grads[2] = sum(g_rows, {0});
         return grads;
     };
     if (bias.defined()) {

@@ -4,6 +4,7 @@
 #include "optim/adagrad.h"
 #include "optim/adam.h"
 #include "optim/clip.h"
+#include "optim/lbfgs.h"
 #include "optim/optimizer.h"
 #include "optim/rmsprop.h"
 #include "optim/schedule.h"

@@ -21,43 +21,6 @@ namespace {
 
 constexpr double kDigit = 16777216.0;  // 2^24: every integer below it is exact in float32
 
-// A double as three float32 parts whose double sum is the value again: each part holds the
-// rounding error of the previous one, and 3 x 24 bits cover a double's 53.
-Tensor encode_double(double x) {
-    const float hi = static_cast<float>(x);
-    const double r1 = x - static_cast<double>(hi);
-    const float mid = static_cast<float>(r1);
-    const float lo = static_cast<float>(r1 - static_cast<double>(mid));
-    return Tensor{hi, mid, lo};
-}
-
-double decode_double(const Tensor& t) {
-    return static_cast<double>(t(0)) + static_cast<double>(t(1)) + static_cast<double>(t(2));
-}
-
-// A non-negative count as three base-2^24 digits, each exact in float32.
-Tensor encode_count(std::int64_t n) {
-    const auto u = static_cast<std::uint64_t>(n);
-    return Tensor{static_cast<float>(u & 0xFFFFFFu), static_cast<float>((u >> 24) & 0xFFFFFFu),
-                  static_cast<float>(u >> 48)};
-}
-
-std::int64_t decode_count(const Tensor& t) {
-    for (std::size_t i = 0; i < 3; ++i) {
-        const float d = t(i);
-        if (!(d >= 0 && d < static_cast<float>(kDigit) && d == std::floor(d))) {
-            throw std::invalid_argument("load_state_dict: 'iterations' digit " + std::to_string(i) +
-                                        " is " + std::to_string(d) +
-                                        ", not an integer in [0, 2^24)");
-        }
-    }
-    // 2^15 in the top digit would overflow int64 (24 + 24 + 15 bits = 63).
-    if (t(2) >= 32768.0f) throw std::invalid_argument("load_state_dict: 'iterations' is too large");
-    std::int64_t out = 0;
-    for (std::size_t i = 3; i-- > 0;) out = (out << 24) | static_cast<std::int64_t>(t(i));
-    return out;
-}
-
 std::string slot_key(std::size_t index, const std::string& slot) {
     return "param." + std::to_string(index) + "." + slot;
 }
@@ -93,6 +56,44 @@ Optimizer::Optimizer(std::vector<Variable> params, double learning_rate)
 }
 
 Optimizer::~Optimizer() = default;
+
+// A double as three float32 parts whose double sum is the value again: each part holds the
+// rounding error of the previous one, and 3 x 24 bits cover a double's 53.
+Tensor Optimizer::encode_double(double x) {
+    const float hi = static_cast<float>(x);
+    const double r1 = x - static_cast<double>(hi);
+    const float mid = static_cast<float>(r1);
+    const float lo = static_cast<float>(r1 - static_cast<double>(mid));
+    return Tensor{hi, mid, lo};
+}
+
+double Optimizer::decode_double(const Tensor& t) {
+    return static_cast<double>(t(0)) + static_cast<double>(t(1)) + static_cast<double>(t(2));
+}
+
+// A non-negative count as three base-2^24 digits, each exact in float32.
+Tensor Optimizer::encode_count(std::int64_t n) {
+    const auto u = static_cast<std::uint64_t>(n);
+    return Tensor{static_cast<float>(u & 0xFFFFFFu), static_cast<float>((u >> 24) & 0xFFFFFFu),
+                  static_cast<float>(u >> 48)};
+}
+
+std::int64_t Optimizer::decode_count(const Tensor& t, const std::string& what) {
+    for (std::size_t i = 0; i < 3; ++i) {
+        const float d = t(i);
+        if (!(d >= 0 && d < static_cast<float>(kDigit) && d == std::floor(d))) {
+            throw std::invalid_argument("load_state_dict: '" + what + "' digit " +
+                                        std::to_string(i) + " is " + std::to_string(d) +
+                                        ", not an integer in [0, 2^24)");
+        }
+    }
+    // 2^15 in the top digit would overflow int64 (24 + 24 + 15 bits = 63).
+    if (t(2) >= 32768.0f)
+        throw std::invalid_argument("load_state_dict: '" + what + "' is too large");
+    std::int64_t out = 0;
+    for (std::size_t i = 3; i-- > 0;) out = (out << 24) | static_cast<std::int64_t>(t(i));
+    return out;
+}
 
 void Optimizer::set_learning_rate(double lr) {
     check_learning_rate(lr);
@@ -163,7 +164,7 @@ void Optimizer::load_state_dict(const std::map<std::string, Tensor>& state) {
                                         format_shape_of(it->second) + ", expected (3,)");
         }
     }
-    const std::int64_t iterations = decode_count(state.at("iterations"));
+    const std::int64_t iterations = decode_count(state.at("iterations"), "iterations");
     const double lr = decode_double(state.at("learning_rate"));
     check_learning_rate(lr);
 

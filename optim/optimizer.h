@@ -34,7 +34,8 @@ class Optimizer {
     void zero_grad();
     // One update of every parameter that has a gradient (the others are skipped), with no
     // graph recorded. A gradient whose shape differs from its parameter's is a ShapeError.
-    void step();
+    // Virtual for the optimizers that need more than the gradients (LBFGS: step(closure)).
+    virtual void step();
 
     double learning_rate() const { return learning_rate_; }
     // A negative or non-finite rate is std::invalid_argument.
@@ -53,11 +54,12 @@ class Optimizer {
     //                      it survives float32 storage exactly (hi alone is the readable rate);
     //   "param.<i>.<slot>" the state slot <slot> ("m", "v", ...) of parameter i, its shape;
     //                      present only for parameters that have been updated.
-    std::map<std::string, Tensor> state_dict() const;
+    // Optimizers with state of their own kind (LBFGS) override both functions.
+    virtual std::map<std::string, Tensor> state_dict() const;
     // Loads a state_dict() of the same optimizer type and options over the same parameter
     // shapes. Checks every name and shape first (std::invalid_argument naming the entry)
     // and changes nothing on error.
-    void load_state_dict(const std::map<std::string, Tensor>& state);
+    virtual void load_state_dict(const std::map<std::string, Tensor>& state);
 
     const std::vector<Variable>& params() const { return params_; }
 
@@ -74,6 +76,15 @@ class Optimizer {
 
     // State slot k of parameter `index`, allocated by step() before update() is called.
     Tensor& slot(std::size_t index, std::size_t k) { return state_[index][k]; }
+
+    // For optimizers that keep their own state (LBFGS): the step count, and the exact float32
+    // encodings state_dict() uses for a double (3 parts) and a count (3 base-2^24 digits).
+    void set_iterations(std::int64_t n) { iterations_ = n; }
+    static Tensor encode_double(double x);
+    static double decode_double(const Tensor& t);
+    static Tensor encode_count(std::int64_t n);
+    // `what` names the entry in the error for a malformed count.
+    static std::int64_t decode_count(const Tensor& t, const std::string& what);
 
   private:
     std::vector<Variable> params_;

@@ -163,3 +163,31 @@ TEST_CASE("backward frees each node's value once its own backward has run") {
     CHECK(freed_in_time);
     XGRAD_CHECK_TENSOR_CLOSE(x.grad(), Tensor64({3.0, 3.0}));
 }
+
+TEST_CASE("grad() runs the backward of only the inputs on a path to the ones asked for") {
+    // y = probe(x, w): records which of its inputs each backward was asked for, as an op
+    // that skips unneeded products (linear's weight gradient) sees it.
+    auto asked = std::make_shared<std::vector<bool>>();
+    auto probe = [asked](const Variable64& x, const Variable64& w) {
+        return record<double>(
+            "probe", x.value() * w.value(), {x, w},
+            [asked](const BackwardContext<double>& c) {
+                *asked = {c.needs(0), c.needs(1)};
+                return Grads<double>{c.grad * c.input(1), c.grad * c.input(0)};
+            },
+            [asked](const GraphBackwardContext<double>& c) {
+                *asked = {c.needs(0), c.needs(1)};
+                return VariableList<double>{c.grad * c.input(1), c.grad * c.input(0)};
+            });
+    };
+    Variable64 x(Tensor64{2.0}, true), w(Tensor64{3.0}, true);
+    Variable64 y = sum(probe(x, w) * probe(x, w));
+    CHECK(grad<double>({y}, {x}, {.retain_graph = true})[0].value()(0) == doctest::Approx(36.0));
+    CHECK(*asked == std::vector<bool>{true, false});
+    CHECK(grad<double>({y}, {w}, {.create_graph = true})[0].value()(0) == doctest::Approx(24.0));
+    CHECK(*asked == std::vector<bool>{false, true});
+    sum(probe(x, w)).backward();  // backward() fills every leaf's .grad()
+    CHECK(*asked == std::vector<bool>{true, true});
+    CHECK(x.grad()(0) == 3.0);
+    CHECK(w.grad()(0) == 2.0);
+}

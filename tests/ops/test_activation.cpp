@@ -204,3 +204,25 @@ TEST_CASE("activations: second derivatives (gradgradcheck) on every shape") {
     XGRAD_CHECK_GRADGRADCHECK([](const V64& in) { return erf(in[0]) * in[0]; },
                               {random_tensor({2, 3}, 7)});
 }
+
+TEST_CASE("float32 tanh is within 5 ulp of the exact value everywhere") {
+    // Its branchless kernel (ops/activation.cpp) against tanh in double, over [-10, 10] and
+    // at the points where it switches: the tiny-input pass-through and the clamp to +-1.
+    Tensor x = xt::linspace<float>(-10.0f, 10.0f, 400001);
+    const Tensor edges = {0.0f,     0.00039f, 0.0004f, 0.00041f, -0.0004f, 7.9988f,
+                          7.99882f, -7.9989f, 1e-30f,  -1e-30f,  30.0f,    -30.0f};
+    x = xt::concatenate(xt::xtuple(x, edges));
+    const Tensor y = xgrad::tanh(Variable(x)).value();
+    double worst = 0;
+    float at = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        const double exact = std::tanh(static_cast<double>(x(i)));
+        // One ulp of the exact value, as a float32 spacing.
+        const double ulp = std::nextafter(std::abs(static_cast<float>(exact)), 2.0f) -
+                           std::abs(static_cast<float>(exact));
+        const double err = std::abs(y(i) - exact) / ulp;
+        if (err > worst) worst = err, at = x(i);
+    }
+    CAPTURE(at);
+    CHECK(worst <= 5.0);
+}
