@@ -15,6 +15,7 @@
 #include "ops/activation.h"
 #include "ops/gemm.h"
 #include "ops/linalg.h"
+#include "ops/lstm_kernels.h"
 #include "ops/shape.h"
 
 namespace xgrad {
@@ -41,16 +42,11 @@ LstmSizes check_lstm(const VariableOf<T>& xproj, const VariableOf<T>& h0, const 
     return {xs[0], xs[1], u};
 }
 
-template <class T>
-T sigmoid_of(T z) {
-    return T(1) / (T(1) + std::exp(-z));
-}
-
-// What the forward keeps for the backward, time-major: the activated gates (T, B, 4U) and
-// the states h_0..h_T and c_0..c_T ((T + 1), B, U).
+// What the forward keeps for the backward, time-major: the activated gates (T, B, 4U), the
+// states h_0..h_T and c_0..c_T ((T + 1), B, U) and tanh(c_1)..tanh(c_T) (T, B, U).
 template <class T>
 struct LstmTape {
-    std::vector<T> gates, h, c;
+    std::vector<T> gates, h, c, tanh_c;
 };
 
 // The same steps written with differentiable ops: what gradients of gradients go through.
@@ -87,6 +83,7 @@ VariableOf<T> lstm_recurrence(const VariableOf<T>& xproj, const VariableOf<T>& h
     tape->gates.resize(N * B * G);
     tape->h.resize((N + 1) * B * U);
     tape->c.resize((N + 1) * B * U);
+    tape->tanh_c.resize(N * B * U);
     std::copy_n(h0.value().data(), B * U, tape->h.data());
     std::copy_n(c0.value().data(), B * U, tape->c.data());
     const T* xp = xproj.value().data();
@@ -95,19 +92,11 @@ VariableOf<T> lstm_recurrence(const VariableOf<T>& xproj, const VariableOf<T>& h
         T* z = tape->gates.data() + t * B * G;
         for (std::size_t b = 0; b < B; ++b) std::copy_n(xp + (b * N + t) * G, G, z + b * G);
         gemm<T>(false, false, B, G, U, tape->h.data() + t * B * U, R, T(1), z);
-        const T* c_prev = tape->c.data() + t * B * U;
-        T* c = tape->c.data() + (t + 1) * B * U;
-        T* h = tape->h.data() + (t + 1) * B * U;
+        const std::size_t at = t * B * U, next = (t + 1) * B * U;
         for (std::size_t b = 0; b < B; ++b) {
-            T* zb = z + b * G;
-            for (std::size_t j = 0; j < U; ++j) {
-                const T i = sigmoid_of(zb[j]), f = sigmoid_of(zb[U + j]);
-                const T g = std::tanh(zb[2 * U + j]), o = sigmoid_of(zb[3 * U + j]);
-                zb[j] = i, zb[U + j] = f, zb[2 * U + j] = g, zb[3 * U + j] = o;
-                const T cn = f * c_prev[b * U + j] + i * g;
-                c[b * U + j] = cn;
-                h[b * U + j] = o * std::tanh(cn);
-            }
+            lstm_kernels::forward_row<T>(
+                U, z + b * G, tape->c.data() + at + b * U, tape->c.data() + next + b * U,
+                tape->tanh_c.data() + at + b * U, tape->h.data() + next + b * U);
         }
     }
     TensorOf<T> y = TensorOf<T>::from_shape({B, N + 1, U});
@@ -129,25 +118,13 @@ VariableOf<T> lstm_recurrence(const VariableOf<T>& xproj, const VariableOf<T>& h
             std::copy_n(dy + (b * (N + 1) + N) * U, U, dc.data() + b * U);
         }
         for (std::size_t t = N; t-- > 0;) {
-            const T* gates = tape->gates.data() + t * B * G;
-            const T* c_prev = tape->c.data() + t * B * U;
-            const T* c_now = tape->c.data() + (t + 1) * B * U;
+            const std::size_t at = t * B * U;
             T* dzt = dz.data() + t * B * G;
             for (std::size_t b = 0; b < B; ++b) {
-                const T* gb = gates + b * G;
-                const T* dyb = dy + (b * (N + 1) + t) * U;
-                T* dzb = dzt + b * G;
-                for (std::size_t j = 0; j < U; ++j) {
-                    const T i = gb[j], f = gb[U + j], g = gb[2 * U + j], o = gb[3 * U + j];
-                    const T tc = std::tanh(c_now[b * U + j]);
-                    const T dhj = dyb[j] + dh[b * U + j];
-                    const T dcj = dc[b * U + j] + dhj * o * (T(1) - tc * tc);
-                    dzb[j] = dcj * g * i * (T(1) - i);
-                    dzb[U + j] = dcj * c_prev[b * U + j] * f * (T(1) - f);
-                    dzb[2 * U + j] = dcj * i * (T(1) - g * g);
-                    dzb[3 * U + j] = dhj * tc * o * (T(1) - o);
-                    dc[b * U + j] = dcj * f;
-                }
+                lstm_kernels::backward_row<T>(
+                    U, tape->gates.data() + t * B * G + b * G, tape->tanh_c.data() + at + b * U,
+                    tape->c.data() + at + b * U, dy + (b * (N + 1) + t) * U, dh.data() + b * U,
+                    dc.data() + b * U, dzt + b * G);
             }
             gemm<T>(false, true, B, U, G, dzt, R, T(0), dh.data());  // dh_{t-1} = dz R^T
         }

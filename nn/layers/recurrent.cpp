@@ -1,6 +1,7 @@
 #include "nn/layers/recurrent.h"
 
 #include <stdexcept>
+#include <tuple>
 
 #include <xtensor/xbuilder.hpp>
 #include <xtensor/xview.hpp>
@@ -42,6 +43,14 @@ void RecurrentLayer::check_shape(const Shape& input_shape) const {
                                      " features per step, got input of shape " +
                                      format_batch_shape(input_shape));
     }
+}
+
+std::pair<Variable, Variable> RecurrentLayer::create_kernels(std::size_t d, std::size_t gates) {
+    const std::size_t u = units_, n = gates * u;
+    Variable kernel = register_parameter("kernel", initialize("glorot_uniform", {d, n}, d, n));
+    Variable recurrent =
+        register_parameter("recurrent_kernel", initialize("orthogonal", {u, n}, u, n));
+    return {kernel, recurrent};
 }
 
 void RecurrentLayer::build(const Shape& input_shape) {
@@ -118,11 +127,8 @@ SimpleRNN::SimpleRNN(std::size_t units, bool return_sequences, bool return_state
     : RecurrentLayer(units, return_sequences, return_state, "SimpleRNN") {}
 
 void SimpleRNN::create_weights(std::size_t d) {
-    const std::size_t u = units();
-    kernel_ = register_parameter("kernel", initialize("glorot_uniform", {d, u}, d, u));
-    recurrent_kernel_ =
-        register_parameter("recurrent_kernel", initialize("orthogonal", {u, u}, u, u));
-    bias_ = register_parameter("bias", xt::zeros<float>({u}));
+    std::tie(kernel_, recurrent_kernel_) = create_kernels(d, 1);
+    bias_ = register_parameter("bias", xt::zeros<float>({units()}));
 }
 
 std::vector<Variable> SimpleRNN::recur(const Variable& x, const std::vector<Variable>& state) {
@@ -143,9 +149,7 @@ LSTM::LSTM(std::size_t units, bool return_sequences, bool return_state)
 
 void LSTM::create_weights(std::size_t d) {
     const std::size_t u = units();
-    kernel_ = register_parameter("kernel", initialize("glorot_uniform", {d, 4 * u}, d, 4 * u));
-    recurrent_kernel_ =
-        register_parameter("recurrent_kernel", initialize("orthogonal", {u, 4 * u}, u, 4 * u));
+    std::tie(kernel_, recurrent_kernel_) = create_kernels(d, 4);
     Tensor bias = xt::zeros<float>({4 * u});
     xt::view(bias, xt::range(u, 2 * u)) = 1.f;  // unit_forget_bias
     bias_ = register_parameter("bias", std::move(bias));
@@ -166,11 +170,8 @@ GRU::GRU(std::size_t units, bool return_sequences, bool return_state)
     : RecurrentLayer(units, return_sequences, return_state, "GRU") {}
 
 void GRU::create_weights(std::size_t d) {
-    const std::size_t u = units();
-    kernel_ = register_parameter("kernel", initialize("glorot_uniform", {d, 3 * u}, d, 3 * u));
-    recurrent_kernel_ =
-        register_parameter("recurrent_kernel", initialize("orthogonal", {u, 3 * u}, u, 3 * u));
-    bias_ = register_parameter("bias", xt::zeros<float>(Shape{2, 3 * u}));
+    std::tie(kernel_, recurrent_kernel_) = create_kernels(d, 3);
+    bias_ = register_parameter("bias", xt::zeros<float>(Shape{2, 3 * units()}));
 }
 
 std::vector<Variable> GRU::recur(const Variable& x, const std::vector<Variable>& state) {

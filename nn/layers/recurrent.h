@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "nn/module.h"
@@ -50,6 +51,9 @@ class RecurrentLayer : public Module {
     RecurrentLayer(std::size_t units, bool return_sequences, bool return_state, const char* type);
     // The weights for `features` inputs per step.
     virtual void create_weights(std::size_t features) = 0;
+    // Registers "kernel" (features, gates * units), glorot_uniform, and "recurrent_kernel"
+    // (units, gates * units), orthogonal.
+    std::pair<Variable, Variable> create_kernels(std::size_t features, std::size_t gates);
     // The sequence (batch, time, units), then the final states, from x and the initial states.
     virtual std::vector<Variable> recur(const Variable& x, const std::vector<Variable>& state) = 0;
     // The time dimension may change from call to call; run() checks the features.
