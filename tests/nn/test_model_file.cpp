@@ -129,6 +129,33 @@ TEST_CASE("model files: every built-in layer and nesting round-trip") {
     CHECK(bit_equal(loaded(Variable(x)).value(), model(Variable(x)).value()));
 }
 
+TEST_CASE("model files: a file written by format version 1's first code still loads bit for bit") {
+    // tests/nn/data/make_model_file_v1.cpp wrote these with the code of commit 7e6d858, before
+    // layers described themselves: every built-in layer type, a nested Sequential.
+    const std::string path = std::string(NN_TEST_DATA) + "/model_file_v1.safetensors";
+    auto [tensors, metadata] = nn::read_safetensors(path);
+    nn::Sequential loaded = nn::load_model(path);
+    CHECK(nn::model_architecture(loaded) == metadata.at("architecture"));
+    CHECK(loaded.count_params() == 147);
+    const auto state = loaded.state_dict();
+    CHECK(state.size() == tensors.size());
+    for (const auto& [name, t] : tensors) {
+        CAPTURE(name);
+        REQUIRE(state.count(name) == 1);
+        CHECK(bit_equal(state.at(name), t));
+    }
+    auto [io, unused] =
+        nn::read_safetensors(std::string(NN_TEST_DATA) + "/model_file_v1_prediction.safetensors");
+    loaded.eval();
+    CHECK(bit_equal(loaded(Variable(io.at("input"))).value(), io.at("output")));
+    // Saved again, it writes the same architecture and tensors.
+    const std::string again = tmp_path("v1_again.safetensors");
+    nn::save_model(loaded, again);
+    auto [tensors2, metadata2] = nn::read_safetensors(again);
+    CHECK(metadata2 == metadata);
+    for (const auto& [name, t] : tensors) CHECK(bit_equal(tensors2.at(name), t));
+}
+
 TEST_CASE("model files: load_weights fills a fresh model") {
     manual_seed(1);
     nn::Sequential model = seed_model();
