@@ -236,7 +236,7 @@ int generate(const Options& o) {
     std::optional<nn::Sequential> loaded;
     std::optional<data::CharVocabulary> vocab_or;
     try {
-        loaded.emplace(nn::load_model(o.model_path, metadata));
+        loaded.emplace(nn::load_model(o.model_path, &metadata));
         if (metadata.count("vocabulary") == 0) {
             throw std::runtime_error("the model file " + o.model_path +
                                      " holds no vocabulary (was it saved by char_lstm?)");

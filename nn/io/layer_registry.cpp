@@ -11,10 +11,12 @@
 #include "nn/layers/conv2d.h"
 #include "nn/layers/dense.h"
 #include "nn/layers/dropout_layer.h"
+#include "nn/layers/embedding.h"
 #include "nn/layers/flatten.h"
 #include "nn/layers/global_average_pooling.h"
 #include "nn/layers/normalization.h"
 #include "nn/layers/pooling.h"
+#include "nn/layers/recurrent.h"
 #include "nn/layers/reshape_layer.h"
 #include "nn/models/sequential.h"
 
@@ -71,6 +73,10 @@ void register_builtin_layers(Registry& r) {
     add_builtin<Normalization>(r, "Normalization");
     add_builtin<Reshape>(r, "Reshape");
     add_builtin<GlobalAveragePooling2D>(r, "GlobalAveragePooling2D");
+    add_builtin<Embedding>(r, "Embedding");
+    add_builtin<SimpleRNN>(r, "SimpleRNN");
+    add_builtin<LSTM>(r, "LSTM");
+    add_builtin<GRU>(r, "GRU");
 }
 
 Registry& registry() {

@@ -104,9 +104,11 @@ Sequential sequential_from_json(const json& record, std::uint64_t max_weights) {
     return dynamic_cast<Sequential&>(*model_from_json(record, max_weights));
 }
 
-// The file's tensors and architecture record, checked.
-std::pair<TensorMap, json> read_model_file(const std::string& path) {
+// The file's tensors and architecture record, checked; `metadata_out`, when given, receives
+// the whole metadata.
+std::pair<TensorMap, json> read_model_file(const std::string& path, Metadata* metadata_out) {
     auto [tensors, metadata] = read_safetensors(path);
+    if (metadata_out) *metadata_out = metadata;
     if (metadata.count("format") == 0 || metadata.at("format") != "xgrad") {
         throw load_error(path,
                          "it is not an xgrad model file (no \"format\": \"xgrad\" in its "
@@ -161,18 +163,24 @@ void check_savable(const Module& model) {
     model_record(model);
 }
 
-void save_model(const Module& model, const std::string& path) {
+void save_model(const Module& model, const std::string& path, const Metadata& extra) {
     if (!model.built()) {
         throw std::invalid_argument("save_model: model '" + model.name() +
                                     "' is not built, so it has no weights to save");
     }
     Metadata metadata = file_metadata();
     metadata["architecture"] = model_architecture(model);
+    for (const auto& [key, value] : extra) {
+        if (!metadata.emplace(key, value).second) {
+            throw std::invalid_argument("save_model: the metadata key '" + key +
+                                        "' is the file format's own");
+        }
+    }
     write_safetensors(path, model.state_dict(), metadata);
 }
 
-Sequential load_model(const std::string& path) {
-    auto [tensors, record] = read_model_file(path);
+Sequential load_model(const std::string& path, Metadata* metadata) {
+    auto [tensors, record] = read_model_file(path, metadata);
     std::optional<Sequential> model;
     try {
         model.emplace(sequential_from_json(record, weight_total(tensors)));
@@ -183,8 +191,8 @@ Sequential load_model(const std::string& path) {
     return std::move(*model);
 }
 
-std::shared_ptr<Module> load_any_model(const std::string& path) {
-    auto [tensors, record] = read_model_file(path);
+std::shared_ptr<Module> load_any_model(const std::string& path, Metadata* metadata) {
+    auto [tensors, record] = read_model_file(path, metadata);
     std::shared_ptr<Module> model;
     try {
         model = model_from_json(record, weight_total(tensors));

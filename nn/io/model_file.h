@@ -29,17 +29,20 @@ inline constexpr const char* model_file_version = "1";
 
 // Weights and architecture. The model must be built, and every layer its record lists must be
 // registered (else a std::invalid_argument naming the layer and its type: register it, or
-// use save_weights() for such models).
-void save_model(const Module& model, const std::string& path);
+// use save_weights() for such models). `extra` is more metadata to keep in the file (strings,
+// e.g. a language model's vocabulary); a key of the format's own ("format", "version",
+// "architecture") is a std::invalid_argument.
+void save_model(const Module& model, const std::string& path, const Metadata& extra = {});
 // The same checks as save_model() makes, without writing: a std::invalid_argument naming the
 // first unregistered layer type (ModelCheckpoint calls it before training starts).
 void check_savable(const Module& model);
 // The model rebuilt from the file, with its weights, in training mode. Any problem is a
-// std::runtime_error "cannot load '<path>': <the problem>".
-Sequential load_model(const std::string& path);
+// std::runtime_error "cannot load '<path>': <the problem>". `metadata`, when given, receives
+// the file's metadata (save_model's `extra` among it).
+Sequential load_model(const std::string& path, Metadata* metadata = nullptr);
 // The same for a file holding any registered model (a Sequential, a functional Model, a
 // registered subclass).
-std::shared_ptr<Module> load_any_model(const std::string& path);
+std::shared_ptr<Module> load_any_model(const std::string& path, Metadata* metadata = nullptr);
 
 // The weights alone (any module, custom layers included), in the same format.
 void save_weights(const Module& module, const std::string& path);

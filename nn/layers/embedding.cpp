@@ -3,6 +3,9 @@
 #include <cmath>
 #include <stdexcept>
 
+#include <nlohmann/json.hpp>
+
+#include "nn/io/layer_registry.h"
 #include "nn/layers/initializers.h"
 #include "ops/embedding.h"
 
@@ -26,6 +29,21 @@ void Embedding::build(const Shape& input_shape) {
     embeddings_ = register_parameter(
         "embeddings", initialize(initializer_, {input_dim_, output_dim_}, input_dim_, output_dim_));
     Module::build(input_shape);
+}
+
+nlohmann::json Embedding::config() const {
+    return {{"input_dim", input_dim_},
+            {"output_dim", output_dim_},
+            {"embeddings_initializer", initializer_}};
+}
+
+Embedding Embedding::from_config(const LayerConfig& c) {
+    return Embedding(c.count("input_dim"), c.count("output_dim"),
+                     c.string("embeddings_initializer"));
+}
+
+std::optional<std::uint64_t> Embedding::weight_count(const Shape&) const {
+    return saturating_product({input_dim_, output_dim_});
 }
 
 Shape Embedding::output_shape(const Shape& input_shape) const {

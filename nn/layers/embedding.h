@@ -32,6 +32,10 @@ class Embedding : public Module {
     Shape output_shape(const Shape& input_shape) const override;
     std::string type_name() const override { return "Embedding"; }
 
+    nlohmann::json config() const override;
+    static Embedding from_config(const LayerConfig& config);
+    std::optional<std::uint64_t> weight_count(const Shape& input_shape) const override;
+
   protected:
     bool fixed_input_shape() const override { return false; }
 

@@ -3,10 +3,12 @@
 #include <stdexcept>
 #include <tuple>
 
+#include <nlohmann/json.hpp>
 #include <xtensor/xbuilder.hpp>
 #include <xtensor/xview.hpp>
 
 #include "framework/errors.h"
+#include "nn/io/layer_registry.h"
 #include "nn/layers/initializers.h"
 #include "ops/linalg.h"
 #include "ops/recurrent.h"
@@ -45,12 +47,25 @@ void RecurrentLayer::check_shape(const Shape& input_shape) const {
     }
 }
 
-std::pair<Variable, Variable> RecurrentLayer::create_kernels(std::size_t d, std::size_t gates) {
-    const std::size_t u = units_, n = gates * u;
+std::pair<Variable, Variable> RecurrentLayer::create_kernels(std::size_t d) {
+    const std::size_t u = units_, n = gate_count() * u;
     Variable kernel = register_parameter("kernel", initialize("glorot_uniform", {d, n}, d, n));
     Variable recurrent =
         register_parameter("recurrent_kernel", initialize("orthogonal", {u, n}, u, n));
     return {kernel, recurrent};
+}
+
+nlohmann::json RecurrentLayer::config() const {
+    return {{"units", units_},
+            {"return_sequences", return_sequences_},
+            {"return_state", return_state_}};
+}
+
+std::optional<std::uint64_t> RecurrentLayer::weight_count(const Shape& input_shape) const {
+    if (input_shape.size() != 2) return std::nullopt;
+    // kernel, recurrent kernel and bias: gates * u * (d + u + bias rows)
+    return saturating_product(
+        {gate_count(), units_, std::uint64_t{input_shape[1]} + units_ + bias_rows()});
 }
 
 void RecurrentLayer::build(const Shape& input_shape) {
@@ -127,7 +142,7 @@ SimpleRNN::SimpleRNN(std::size_t units, bool return_sequences, bool return_state
     : RecurrentLayer(units, return_sequences, return_state, "SimpleRNN") {}
 
 void SimpleRNN::create_weights(std::size_t d) {
-    std::tie(kernel_, recurrent_kernel_) = create_kernels(d, 1);
+    std::tie(kernel_, recurrent_kernel_) = create_kernels(d);
     bias_ = register_parameter("bias", xt::zeros<float>({units()}));
 }
 
@@ -142,6 +157,10 @@ std::vector<Variable> SimpleRNN::recur(const Variable& x, const std::vector<Vari
     return {stack(hs, 1), h};
 }
 
+SimpleRNN SimpleRNN::from_config(const LayerConfig& c) {
+    return SimpleRNN(c.count("units"), c.boolean("return_sequences"), c.boolean("return_state"));
+}
+
 // ---- LSTM ----
 
 LSTM::LSTM(std::size_t units, bool return_sequences, bool return_state)
@@ -149,7 +168,7 @@ LSTM::LSTM(std::size_t units, bool return_sequences, bool return_state)
 
 void LSTM::create_weights(std::size_t d) {
     const std::size_t u = units();
-    std::tie(kernel_, recurrent_kernel_) = create_kernels(d, 4);
+    std::tie(kernel_, recurrent_kernel_) = create_kernels(d);
     Tensor bias = xt::zeros<float>({4 * u});
     xt::view(bias, xt::range(u, 2 * u)) = 1.f;  // unit_forget_bias
     bias_ = register_parameter("bias", std::move(bias));
@@ -164,14 +183,22 @@ std::vector<Variable> LSTM::recur(const Variable& x, const std::vector<Variable>
             reshape(slice(y, 1, n, n + 1), {b, u})};
 }
 
+LSTM LSTM::from_config(const LayerConfig& c) {
+    return LSTM(c.count("units"), c.boolean("return_sequences"), c.boolean("return_state"));
+}
+
 // ---- GRU ----
 
 GRU::GRU(std::size_t units, bool return_sequences, bool return_state)
     : RecurrentLayer(units, return_sequences, return_state, "GRU") {}
 
 void GRU::create_weights(std::size_t d) {
-    std::tie(kernel_, recurrent_kernel_) = create_kernels(d, 3);
+    std::tie(kernel_, recurrent_kernel_) = create_kernels(d);
     bias_ = register_parameter("bias", xt::zeros<float>(Shape{2, 3 * units()}));
+}
+
+GRU GRU::from_config(const LayerConfig& c) {
+    return GRU(c.count("units"), c.boolean("return_sequences"), c.boolean("return_state"));
 }
 
 std::vector<Variable> GRU::recur(const Variable& x, const std::vector<Variable>& state) {

@@ -47,13 +47,20 @@ class RecurrentLayer : public Module {
     Shape output_shape(const Shape& input_shape) const override;
     std::vector<Shape> output_shapes(const std::vector<Shape>& input_shapes) const override;
 
+    // {"units", "return_sequences", "return_state"}; each subclass has from_config.
+    nlohmann::json config() const override;
+    std::optional<std::uint64_t> weight_count(const Shape& input_shape) const override;
+
   protected:
     RecurrentLayer(std::size_t units, bool return_sequences, bool return_state, const char* type);
+    // Weight columns per unit (4 for LSTM's gates) and rows of the bias (GRU: 2).
+    virtual std::size_t gate_count() const = 0;
+    virtual std::size_t bias_rows() const { return 1; }
     // The weights for `features` inputs per step.
     virtual void create_weights(std::size_t features) = 0;
-    // Registers "kernel" (features, gates * units), glorot_uniform, and "recurrent_kernel"
-    // (units, gates * units), orthogonal.
-    std::pair<Variable, Variable> create_kernels(std::size_t features, std::size_t gates);
+    // Registers "kernel" (features, gate_count() * units), glorot_uniform, and
+    // "recurrent_kernel" (units, gate_count() * units), orthogonal.
+    std::pair<Variable, Variable> create_kernels(std::size_t features);
     // The sequence (batch, time, units), then the final states, from x and the initial states.
     virtual std::vector<Variable> recur(const Variable& x, const std::vector<Variable>& state) = 0;
     // The time dimension may change from call to call; run() checks the features.
@@ -71,8 +78,10 @@ class SimpleRNN : public RecurrentLayer {
   public:
     explicit SimpleRNN(std::size_t units, bool return_sequences = false, bool return_state = false);
     std::string type_name() const override { return "SimpleRNN"; }
+    static SimpleRNN from_config(const LayerConfig& config);
 
   protected:
+    std::size_t gate_count() const override { return 1; }
     void create_weights(std::size_t features) override;
     std::vector<Variable> recur(const Variable& x, const std::vector<Variable>& state) override;
 
@@ -87,8 +96,10 @@ class LSTM : public RecurrentLayer {
     explicit LSTM(std::size_t units, bool return_sequences = false, bool return_state = false);
     std::string type_name() const override { return "LSTM"; }
     std::size_t state_count() const override { return 2; }
+    static LSTM from_config(const LayerConfig& config);
 
   protected:
+    std::size_t gate_count() const override { return 4; }
     void create_weights(std::size_t features) override;
     std::vector<Variable> recur(const Variable& x, const std::vector<Variable>& state) override;
 
@@ -104,8 +115,11 @@ class GRU : public RecurrentLayer {
   public:
     explicit GRU(std::size_t units, bool return_sequences = false, bool return_state = false);
     std::string type_name() const override { return "GRU"; }
+    static GRU from_config(const LayerConfig& config);
 
   protected:
+    std::size_t gate_count() const override { return 3; }
+    std::size_t bias_rows() const override { return 2; }
     void create_weights(std::size_t features) override;
     std::vector<Variable> recur(const Variable& x, const std::vector<Variable>& state) override;
 

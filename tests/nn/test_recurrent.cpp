@@ -5,6 +5,7 @@
 
 #include "framework/errors.h"
 #include "framework/testing.h"
+#include "nn_test_util.h"
 #include "xgrad.h"
 
 #include <xtensor/xbuilder.hpp>
@@ -120,5 +121,34 @@ TEST_CASE("recurrent layers: gradients reach every weight; bad shapes name the l
     CHECK_THROWS_WITH_AS(lstm.run(Variable(ramp({2, 4, 3})), {Variable(ramp({2, 3}))}),
                          "lstm: expected 2 initial state tensors, got 1", std::invalid_argument);
     CHECK_THROWS_WITH_AS(nn::SimpleRNN(0), "SimpleRNN: units must be positive, got 0",
+                         std::invalid_argument);
+}
+
+TEST_CASE("model files: Embedding and the recurrent layers round-trip, with extra metadata") {
+    manual_seed(7);
+    nn::Sequential model("text_model");
+    model.add(nn::Embedding(11, 4));
+    model.add(nn::SimpleRNN(5, true));
+    model.add(nn::GRU(3, true));
+    model.add(nn::LSTM(6));
+    model.add(nn::Dense(2));
+    model.build({9});
+    for (const auto& layer : model.layers()) {
+        CAPTURE(layer->name());
+        CHECK(layer->weight_count(*layer->built_input_shape()) == layer->count_params());
+    }
+    const std::string path = nn_test::tmp_path("text_model.safetensors");
+    nn::save_model(model, path, {{"vocabulary", "97,98"}});
+    nn::Metadata metadata;
+    nn::Sequential loaded = nn::load_model(path, &metadata);
+    CHECK(metadata.at("vocabulary") == "97,98");
+    CHECK(loaded.summary() == model.summary());
+    Tensor ids = {{1.f, 5.f, 10.f, 0.f, 3.f, 3.f, 7.f, 2.f, 9.f}};
+    XGRAD_CHECK_TENSOR_CLOSE(loaded(Variable(ids)).value(), model(Variable(ids)).value());
+    const auto& lstm = dynamic_cast<const nn::LSTM&>(*loaded.layers()[3]);
+    CHECK(lstm.units() == 6);
+    CHECK_FALSE(lstm.return_sequences());
+    CHECK_THROWS_WITH_AS(nn::save_model(model, path, {{"architecture", "x"}}),
+                         "save_model: the metadata key 'architecture' is the file format's own",
                          std::invalid_argument);
 }

@@ -104,3 +104,26 @@ TEST_CASE("gru_cell and simple_rnn_cell: values, and gradient checks unrolled ov
     XGRAD_CHECK_GRADCHECK(rnn3, rin);
     XGRAD_CHECK_GRADGRADCHECK(rnn3, rin);
 }
+
+TEST_CASE("lstm_recurrence: float (vectorised gate functions) agrees with double, both ways") {
+    // Pre-activations up to +-12, so that the gates saturate as well.
+    const Tensor64 xp = 12.0 * wave({3, 5, 16}, 0.4), h0 = wave({3, 4}, 0.8),
+                   c0 = 3.0 * wave({3, 4}, 1.2), r = wave({4, 16}, 1.7);
+    const Tensor64 seed = wave({3, 6, 4}, 2.5);
+    std::vector<Variable64> in64;
+    std::vector<Variable> in32;
+    for (const Tensor64* t : {&xp, &h0, &c0, &r}) {
+        in64.emplace_back(*t, true);
+        in32.emplace_back(Tensor(xt::cast<float>(*t)), true);
+    }
+    const Variable64 y64 = lstm_recurrence(in64[0], in64[1], in64[2], in64[3]);
+    const Variable y32 = lstm_recurrence(in32[0], in32[1], in32[2], in32[3]);
+    XGRAD_CHECK_TENSOR_CLOSE(Tensor64(xt::cast<double>(y32.value())), y64.value(), 1e-5, 1e-6);
+    y64.backward(seed);
+    y32.backward(Tensor(xt::cast<float>(seed)));
+    for (std::size_t i = 0; i < 4; ++i) {
+        CAPTURE(i);
+        XGRAD_CHECK_TENSOR_CLOSE(Tensor64(xt::cast<double>(in32[i].grad())), in64[i].grad(), 1e-4,
+                                 1e-5);
+    }
+}
