@@ -11,7 +11,7 @@ Prints "step N train loss L val loss V (T ms/step)" lines and a last line
 "final steps N step_time_ms T val_loss V"; the step time covers drawing the batch, forward,
 backward, clipping and the Adam step, not the evaluations.
 
-  /usr/bin/python3 bench/torch_char_lstm.py [--steps 2000] [--threads 1] ..."""
+  /usr/bin/python3 bench/torch_char_lstm.py [--steps 1500] [--threads 1] ..."""
 import argparse
 import math
 import os
@@ -79,7 +79,7 @@ def evaluate(model, data, block, count, batch):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--steps", type=int, default=2000)
+    p.add_argument("--steps", type=int, default=1500)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--block-size", type=int, default=64)
     p.add_argument("--embedding", type=int, default=64)

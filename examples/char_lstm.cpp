@@ -4,7 +4,7 @@
 // validation loss in nats per character every --eval-interval steps, saves the model with its
 // vocabulary, and with --generate samples text from a saved model:
 //
-//   char_lstm --steps 2000 --save char_lstm.safetensors
+//   char_lstm --steps 1500 --save char_lstm.safetensors
 //   char_lstm --model char_lstm.safetensors --generate 1000 --temperature 0.8 --seed 7
 //
 // bench/torch_char_lstm.py is the same program in PyTorch (bench/compare_pytorch --model lstm).
@@ -31,7 +31,7 @@ using Clock = std::chrono::steady_clock;
 
 struct Options {
     // Training
-    int steps = 2000;
+    int steps = 1500;
     int batch_size = 32;
     int block_size = 64;
     int embedding = 64;
