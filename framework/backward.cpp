@@ -88,12 +88,12 @@ using NodeSet = std::unordered_set<const Node<T>*>;
 
 template <class T>
 Grads<T> input_grads(const std::shared_ptr<Node<T>>& node, const TensorOf<T>& g,
-                     const NodeSet<T>* useful) {
-    return node->backward(BackwardContext<T>{g, node->value, *node, useful});
+                     const NodeSet<T>* useful, std::vector<bool>* added_in_place) {
+    return node->backward(BackwardContext<T>{g, node->value, *node, useful, added_in_place});
 }
 template <class T>
 std::vector<VariableOf<T>> input_grads(const std::shared_ptr<Node<T>>& node, const VariableOf<T>& g,
-                                       const NodeSet<T>* useful) {
+                                       const NodeSet<T>* useful, std::vector<bool>*) {
     if (!node->graph_backward) {
         throw GraphError(std::string("backward with create_graph: op '") + node->op +
                          "' can be differentiated once only (it has no graph backward)");
@@ -204,6 +204,7 @@ std::vector<VariableOf<T>> propagate(const std::vector<std::shared_ptr<Node<T>>>
         for (std::size_t i = 0; i < capture->size(); ++i) wanted.emplace((*capture)[i].get(), i);
     }
     std::vector<VariableOf<T>> captured(capture ? capture->size() : 0);
+    std::vector<bool> added_in_place;
 
     // With capture, only the nodes on a path to a captured node need a gradient (torch's
     // engine prunes the same way): grad(u, x) skips the weights' gradients.
@@ -234,7 +235,10 @@ std::vector<VariableOf<T>> propagate(const std::vector<std::shared_ptr<Node<T>>>
         }
 
         check_unchanged(*node);
-        auto grads = input_grads<T>(node, grad, prune);
+        // With InNodes an op may add a gradient into its input's sum itself (see
+        // BackwardContext::gradient_sum); such an entry of `grads` is empty.
+        added_in_place.assign(node->inputs.size(), false);
+        auto grads = input_grads<T>(node, grad, prune, InNodes ? &added_in_place : nullptr);
         if (grads.size() != node->inputs.size()) {
             throw GraphError(std::string("backward of '") + node->op + "' returned " +
                              std::to_string(grads.size()) + " gradients for " +
@@ -242,7 +246,9 @@ std::vector<VariableOf<T>> propagate(const std::vector<std::shared_ptr<Node<T>>>
         }
         for (std::size_t i = 0; i < grads.size(); ++i) {
             const Node<T>& input = *node->inputs[i];
-            if (!input.requires_grad || (prune && !useful.count(&input))) continue;
+            if (!input.requires_grad || added_in_place[i] || (prune && !useful.count(&input))) {
+                continue;
+            }
             if (value_of<T>(grads[i]).shape() != input.value.shape()) {
                 throw ShapeError(std::string("backward of '") + node->op + "'",
                                  "gradient " + std::to_string(i) + " has shape " +

@@ -9,11 +9,13 @@
 #include "nn/layers/conv2d.h"
 #include "nn/layers/dense.h"
 #include "nn/layers/dropout_layer.h"
+#include "nn/layers/embedding.h"
 #include "nn/layers/flatten.h"
 #include "nn/layers/global_average_pooling.h"
 #include "nn/layers/initializers.h"
 #include "nn/layers/normalization.h"
 #include "nn/layers/pooling.h"
+#include "nn/layers/recurrent.h"
 #include "nn/layers/reshape_layer.h"
 
 #include "nn/models/sequential.h"
@@ -21,6 +23,7 @@
 
 #include "nn/io/atomic_file.h"
 #include "nn/io/checkpoint.h"
+#include "nn/io/layer_registry.h"
 #include "nn/io/model_file.h"
 #include "nn/io/safetensors.h"
 #include "nn/io/svg.h"
