@@ -266,7 +266,7 @@ Grads<T> tensor_grads(const BackwardContext<T>& c, const Both& both) {
                              VariableOf<T>(c.input(1)), c.needs(0), c.needs(1));
     Grads<T> grads(2);
     for (std::size_t i = 0; i < 2; ++i) {
-        if (v[i].defined()) grads[i] = std::move(v[i].value());
+        if (v[i].defined()) grads[i] = std::move(v[i].mutable_value());
     }
     return grads;
 }
