@@ -3,10 +3,13 @@
 //
 //   [--data-dir DIR] [--epochs N] [--batch-size N] [--threads N] [--seed N]
 //   [--flush-denormal 0|1]   (1, the default as in xgrad: subnormal floats flushed to zero)
+//   [--train-images N]       (train on the first N training images only; 0, the default: all.
+//                             For short profiling runs of the xgrad programs.)
 //
 // Header-only and free of xgrad, so the hand-written loop stays framework-free.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <stdexcept>
@@ -19,6 +22,7 @@ struct BenchFlags {
     int epochs = 3, batch_size = 32, threads = 1;
     std::uint64_t seed = 0;
     bool flush_denormal = true;
+    std::size_t train_images = 0;  // 0: the whole training set
 };
 
 // Parses argv into `flags`. On bad input prints one "error: ..." line and returns false.
@@ -40,6 +44,8 @@ inline bool parse_bench_flags(int argc, char** argv, BenchFlags& flags) {
                 flags.threads = std::stoi(value);
             } else if (flag == "--seed") {
                 flags.seed = std::stoull(value);
+            } else if (flag == "--train-images") {
+                flags.train_images = std::stoull(value);
             } else if (flag == "--flush-denormal") {
                 if (value != "0" && value != "1") {
                     std::fprintf(stderr, "error: --flush-denormal needs 0 or 1, got '%s'\n",

@@ -83,6 +83,10 @@ int argmax_row(const float* p, int n) {
 int main(int argc, char** argv) {
     xgrad::bench::BenchFlags flags;
     if (!xgrad::bench::parse_bench_flags(argc, argv, flags)) return 2;
+    if (flags.train_images != 0) {
+        std::fprintf(stderr, "error: hand_mlp has no --train-images (it trains on all images)\n");
+        return 2;
+    }
     const std::string dir =
         flags.data_dir.empty() ? "/usr/share/datasets/fashion-mnist" : flags.data_dir;
     const int epochs = flags.epochs, batch = flags.batch_size, threads = flags.threads;

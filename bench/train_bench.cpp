@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <numeric>
 #include <string>
 
 #include "bench/bench_flags.h"
@@ -46,7 +47,13 @@ int run_train_bench(int argc, char** argv,
     try {
         openblas_set_num_threads(flags.threads);
         set_flush_denormal(flags.flush_denormal);
-        auto train = std::make_shared<data::FashionMNIST>(flags.data_dir, data::Split::train);
+        std::shared_ptr<const data::Dataset> train =
+            std::make_shared<data::FashionMNIST>(flags.data_dir, data::Split::train);
+        if (flags.train_images > 0 && flags.train_images < train->size()) {
+            std::vector<std::size_t> first(flags.train_images);
+            std::iota(first.begin(), first.end(), std::size_t(0));
+            train = std::make_shared<data::Subset>(train, std::move(first));
+        }
         auto test = std::make_shared<data::FashionMNIST>(flags.data_dir, data::Split::test);
         manual_seed(flags.seed);
         nn::Sequential model;

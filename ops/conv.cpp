@@ -14,6 +14,7 @@
 #include "framework/errors.h"
 #include "framework/grad_mode.h"
 #include "framework/record.h"
+#include "framework/vectorize.h"
 #include "ops/column_sums.h"
 #include "ops/gemm.h"
 #include "ops/reduce.h"
@@ -145,6 +146,19 @@ void copy_run(const T* s, std::size_t n, T* d) {
     }
 }
 
+// y += bias on each of the `rows` rows of n values, then relu if asked: one pass over a chunk
+// of the output while the GEMM that wrote it has left it in the cache.
+template <class T>
+XGRAD_VECTOR_CLONES void add_bias_relu(std::size_t rows, std::size_t n, const T* bias, bool relu,
+                                       T* y) {
+    for (std::size_t r = 0; r < rows; ++r, y += n) {
+        for (std::size_t i = 0; i < n; ++i) {
+            const T v = y[i] + bias[i];
+            y[i] = relu && v <= 0 ? T(0) : v;  // relu_loop's rule: NaN passes through
+        }
+    }
+}
+
 // cols (rows, patch): each row is the receptive field of one output pixel, zeros for padding.
 template <class T>
 void im2col(const ConvGeometry& g, const T* x, T* cols) {
@@ -252,7 +266,7 @@ Grads<T> tensor_grads(const BackwardContext<T>& c, const Both& both) {
                              VariableOf<T>(c.input(1)), c.needs(0), c.needs(1));
     Grads<T> grads(2);
     for (std::size_t i = 0; i < 2; ++i) {
-        if (v[i].defined()) grads[i] = std::move(v[i].value());
+        if (v[i].defined()) grads[i] = std::move(v[i].mutable_value());
     }
     return grads;
 }
@@ -279,17 +293,16 @@ VariableOf<T> conv2d(const VariableOf<T>& x, const VariableOf<T>& kernel, const 
     }
     const std::vector<ConvChunk> chunks = split_batch(g);
     TensorOf<T> y = TensorOf<T>::from_shape({g.n, g.oh, g.ow, g.oc});
-    if (bias.defined()) {  // each row starts as the bias; gemm adds the product in one pass
-        const T* b = bias.value().data();
-        for (std::size_t r = 0; r < g.rows(); ++r) std::copy_n(b, g.oc, y.data() + r * g.oc);
-    }
     T* cols = chunk_buffer<T, 0>(chunk_rows(chunks) * g.patch());
     for (const ConvChunk& c : chunks) {
         T* y_chunk = y.data() + c.y_offset;
         im2col(c.g, xv.data() + c.x_offset, cols);
-        gemm<T>(false, false, c.g.rows(), g.oc, g.patch(), cols, kv.data(),
-                bias.defined() ? T(1) : T(0), y_chunk);
-        if (options.relu) relu_loop<T>(c.g.rows() * g.oc, y_chunk, y_chunk);
+        gemm<T>(false, false, c.g.rows(), g.oc, g.patch(), cols, kv.data(), T(0), y_chunk);
+        if (bias.defined()) {
+            add_bias_relu<T>(c.g.rows(), g.oc, bias.value().data(), options.relu, y_chunk);
+        } else if (options.relu) {
+            relu_loop<T>(c.g.rows() * g.oc, y_chunk, y_chunk);
+        }
     }
 
     auto backward = [g, relu = options.relu](const BackwardContext<T>& c) {

@@ -120,6 +120,35 @@ XGRAD_VECTOR_CLONES [[gnu::flatten]] void max_pool_forward(const PoolGeometry& g
         [](std::size_t, std::size_t) {});
 }
 
+// max_pool2d's gradient when no two windows overlap (strides at least the pool size, as in
+// the usual 2x2 pooling): each input element takes its window's gradient if it won the window,
+// else 0. One pass that writes dx in order, instead of zeroing dx and scattering into it: dx
+// is the size of a conv layer's output, too large for the cache at a batch of 128.
+template <class T>
+XGRAD_VECTOR_CLONES void max_pool_backward_disjoint(const PoolGeometry& g, const std::uint32_t* arg,
+                                                    const T* grad, T* dx) {
+    std::size_t at = 0;  // flat index of the pixel's first channel in x
+    for (std::size_t b = 0; b < g.n; ++b) {
+        for (std::size_t iy = 0; iy < g.h; ++iy) {
+            const std::size_t wy = (iy + g.pt) / g.sh;
+            const bool row_in = (iy + g.pt) % g.sh < g.ph && wy < g.oh;
+            for (std::size_t ix = 0; ix < g.w; ++ix, at += g.c) {
+                const std::size_t wx = (ix + g.pl) / g.sw;
+                T* d = dx + at;
+                if (!row_in || (ix + g.pl) % g.sw >= g.pw || wx >= g.ow) {
+                    std::fill_n(d, g.c, T(0));
+                    continue;
+                }
+                const std::size_t o = ((b * g.oh + wy) * g.ow + wx) * g.c;
+                const auto first = static_cast<std::uint32_t>(at);  // forward checked the size
+                for (std::size_t k = 0; k < g.c; ++k) {
+                    d[k] = arg[o + k] == first + static_cast<std::uint32_t>(k) ? grad[o + k] : T(0);
+                }
+            }
+        }
+    }
+}
+
 namespace {
 
 using Winners = std::shared_ptr<const std::vector<std::uint32_t>>;
@@ -184,12 +213,16 @@ VariableOf<T> max_pool2d(const VariableOf<T>& x, Size2 pool_size, Size2 strides,
     max_pool_forward<T>(g, xv.data(), y.data(), arg->data());
     return record<T>(
         "max_pool2d", std::move(y), {x},
-        [arg](const BackwardContext<T>& ctx) {
-            TensorOf<T> dx = xt::zeros<T>(ctx.input(0).shape());
+        [arg, g](const BackwardContext<T>& ctx) {
             const T* gr = ctx.grad.data();
-            T* d = dx.data();
             const std::uint32_t* a = arg->data();
-            for (std::size_t i = 0; i < arg->size(); ++i) d[a[i]] += gr[i];
+            if (g.sh >= g.ph && g.sw >= g.pw) {
+                TensorOf<T> dx = TensorOf<T>::from_shape(ctx.input(0).shape());
+                max_pool_backward_disjoint<T>(g, a, gr, dx.data());
+                return Grads<T>{std::move(dx)};
+            }
+            TensorOf<T> dx = xt::zeros<T>(ctx.input(0).shape());
+            for (std::size_t i = 0; i < arg->size(); ++i) dx.data()[a[i]] += gr[i];
             return Grads<T>{std::move(dx)};
         },
         [arg = Winners(arg)](const GraphBackwardContext<T>& ctx) {

@@ -34,6 +34,19 @@ TEST_CASE("max_pool2d and avg_pool2d: hand-computed 4x4, 2x2 windows") {
                                           {1, 4, 4, 1})));
 }
 
+TEST_CASE("max_pool2d: a tie's gradient goes to the window's first element only") {
+    // Disjoint windows (stride 2) and overlapping ones (stride 1) take different backward paths.
+    Tensor x = xt::ones<float>({1, 3, 3, 1});
+    Variable v(x, true);
+    sum(max_pool2d(v, {2, 2}, {2, 2})).backward();
+    XGRAD_CHECK_TENSOR_CLOSE(
+        v.grad(), Tensor(xt::reshape_view(Tensor{1, 0, 0, 0, 0, 0, 0, 0, 0}, {1, 3, 3, 1})));
+    Variable u(x, true);
+    sum(max_pool2d(u, {2, 2}, {1, 1})).backward();
+    XGRAD_CHECK_TENSOR_CLOSE(
+        u.grad(), Tensor(xt::reshape_view(Tensor{1, 1, 0, 1, 1, 0, 0, 0, 0}, {1, 3, 3, 1})));
+}
+
 TEST_CASE("pooling with 'same' padding ignores the padded positions") {
     // 3x3 input, 2x2 windows, stride 2, 'same': outputs 2x2; the last row/column windows are
     // partial. An average counts only real elements (as in Keras).
@@ -55,7 +68,8 @@ TEST_CASE("max_pool2d and avg_pool2d: float64 gradcheck") {
     const Tensor64 x = distinct({2, 5, 4, 3});
     for (const std::string padding : {"valid", "same"}) {
         for (Size2 pool : {Size2{2, 2}, Size2{3, 2}}) {
-            for (Size2 strides : {Size2{2, 2}, Size2{1, 1}, Size2{1, 2}}) {
+            // {3, 3}: gaps between the windows (max_pool2d's backward for disjoint windows).
+            for (Size2 strides : {Size2{2, 2}, Size2{1, 1}, Size2{1, 2}, Size2{3, 3}}) {
                 CAPTURE(padding);
                 XGRAD_CHECK_GRADCHECK(
                     [&](const V& v) { return max_pool2d(v[0], pool, strides, padding); }, {x});
