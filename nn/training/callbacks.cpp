@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "dist/world.h"
 #include "nn/io/model_file.h"
 #include "nn/models/sequential.h"
 
@@ -87,6 +88,7 @@ void ModelCheckpoint::on_epoch_end(Trainer& trainer, std::size_t epoch, const Lo
     std::string path = path_;
     const auto at = path.find("{epoch}");
     if (at != std::string::npos) path.replace(at, 7, std::to_string(epoch + 1));
+    if (!dist::is_root()) return;  // data-parallel training: one process writes
     // A Sequential's file holds its architecture too; any other model saves its weights, as
     // Keras does for subclassed models.
     if (const auto* sequential = dynamic_cast<const Sequential*>(&trainer.model())) {
@@ -100,6 +102,7 @@ CSVLogger::CSVLogger(std::string path, History previous)
     : path_(std::move(path)), previous_(std::move(previous)) {}
 
 void CSVLogger::on_train_begin(Trainer&) {
+    if (!dist::is_root()) return;  // data-parallel training: one process writes
     std::ofstream out(path_, std::ios::trunc);
     out << "epoch,loss,accuracy,val_loss,val_accuracy,seconds\n";
     if (!out.flush()) {
@@ -120,6 +123,7 @@ void CSVLogger::on_epoch_end(Trainer& trainer, std::size_t epoch, const Logs& lo
 }
 
 void CSVLogger::append_row(std::size_t epoch, const Logs& logs, double seconds) {
+    if (!dist::is_root()) return;
     auto field = [&](const char* name) {
         auto it = logs.find(name);
         return it == logs.end() ? std::string() : fmt::format("{:.6f}", it->second);
