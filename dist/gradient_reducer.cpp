@@ -13,6 +13,10 @@ namespace xgrad::dist {
 
 namespace {
 
+double seconds_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 struct Bucket {
     std::vector<std::size_t> params;  // indices into Impl::params, in order
     std::vector<float> buffer;        // the gradients packed one after the other
@@ -62,11 +66,13 @@ struct GradientReducer::Impl {
     void on_leaf_ready(Node<float>& leaf) {
         auto found = index_of.find(&leaf);
         if (found == index_of.end() || packed[found->second]) return;
+        const auto start = std::chrono::steady_clock::now();
         pack(found->second);
         if (options.overlap) {
             start_ready_buckets();
             progress();
         }
+        stats.exposed_seconds += seconds_since(start);
     }
 
     void unpack() {
@@ -142,8 +148,7 @@ void GradientReducer::backward(const Variable& loss, double weight) {
     s.start_ready_buckets();
     for (auto& b : s.buckets) b.allreduce.wait();
     s.unpack();
-    s.stats.exposed_seconds +=
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    s.stats.exposed_seconds += seconds_since(start);
     ++s.stats.steps;
 }
 

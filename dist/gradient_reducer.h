@@ -28,7 +28,9 @@ struct ReducerOptions {
 // Time spent on communication, summed over backward() calls.
 struct ReducerStats {
     std::size_t steps = 0;
-    // Waiting for allreduces after backward had finished: the communication not hidden.
+    // The communication not hidden behind backward: the time this process spent in MPI
+    // calls during backward (starting allreduces, letting them progress) plus the wait for
+    // them after backward, with packing and unpacking the buckets.
     double exposed_seconds = 0;
 };
 
