@@ -145,7 +145,7 @@ void broadcast_parameters(const nn::Module& model, int root) {
                                     describe_difference(root_lines, root, their_lines, differing));
     }
     for (const auto& v : model.parameters()) {
-        broadcast(v.value().data(), v.size() * sizeof(float), root);
+        broadcast(v.mutable_value().data(), v.size() * sizeof(float), root);
     }
 }
 
