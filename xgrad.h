@@ -2,6 +2,7 @@
 #pragma once
 
 #include "datasets/datasets.h"
+#include "dist/dist.h"
 #include "framework/autograd.h"
 #include "framework/errors.h"
 #include "framework/flush_denormal.h"

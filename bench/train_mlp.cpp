@@ -3,15 +3,9 @@
 // bench/torch_mlp.py so bench/compare_pytorch can set them side by side.
 //
 //   train_mlp [--data-dir DIR] [--epochs N] [--batch-size N] [--threads N] [--seed N]
+#include "bench/bench_models.h"
 #include "bench/train_bench.h"
-#include "xgrad.h"
-
-using namespace xgrad;
 
 int main(int argc, char** argv) {
-    return bench::run_train_bench(argc, argv, [](nn::Sequential& model) {
-        model.add(nn::Flatten({28, 28}));
-        model.add(nn::Dense(100, "relu"));
-        model.add(nn::Dense(10, "softmax"));
-    });
+    return xgrad::bench::run_train_bench(argc, argv, xgrad::bench::add_seed_mlp);
 }

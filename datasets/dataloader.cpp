@@ -35,8 +35,13 @@ struct DataLoader::Impl {
     std::vector<std::size_t> worker_indices;
 
     void batch_indices(std::size_t b, std::vector<std::size_t>& out) const {
-        const std::size_t begin = b * options.batch_size;
-        const std::size_t end = std::min(begin + options.batch_size, examples);
+        std::size_t begin = b * options.batch_size;
+        std::size_t end = std::min(begin + options.batch_size, examples);
+        if (options.num_shards > 1) {  // this shard's slice of the global batch
+            const std::size_t n = end - begin, k = options.num_shards, r = options.shard;
+            end = begin + n * (r + 1) / k;
+            begin += n * r / k;
+        }
         out.assign(order.begin() + static_cast<std::ptrdiff_t>(begin),
                    order.begin() + static_cast<std::ptrdiff_t>(end));
     }
@@ -134,6 +139,16 @@ DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions
         throw std::invalid_argument("DataLoader: drop_last with batch_size " +
                                     std::to_string(options.batch_size) + " larger than the " +
                                     std::to_string(n) + " examples leaves no batch");
+    if (options.num_shards == 0 || options.shard >= options.num_shards) {
+        throw std::invalid_argument("DataLoader: shard " + std::to_string(options.shard) + " of " +
+                                    std::to_string(options.num_shards) + " shards does not exist");
+    }
+    if (options.batch_size % options.num_shards != 0) {
+        throw std::invalid_argument(
+            "DataLoader: the global batch size " + std::to_string(options.batch_size) +
+            " is not divisible by the " + std::to_string(options.num_shards) +
+            " processes (shards); choose a multiple of " + std::to_string(options.num_shards));
+    }
     Impl& s = *impl_;
     s.dataset = std::move(dataset);
     s.options = options;

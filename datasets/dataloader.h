@@ -18,6 +18,12 @@ struct DataLoaderOptions {
     bool drop_last = false;
     // Gather batch k+1 on a background thread while the caller uses batch k.
     bool prefetch = false;
+    // Data-parallel training (PyTorch's DistributedSampler): batch_size is the global batch,
+    // and this loader yields shard `shard` of `num_shards` equal slices of each batch (of a
+    // last partial batch, slices that differ by at most one example, possibly none). Every
+    // process sees the same batches in the same order, so the shards of an epoch are disjoint.
+    std::size_t num_shards = 1;
+    std::size_t shard = 0;
 };
 
 // Typical loop:
@@ -29,8 +35,9 @@ struct DataLoaderOptions {
 //   }
 class DataLoader {
   public:
-    // Throws std::invalid_argument for a null or empty dataset, batch_size 0, or drop_last with a
-    // batch larger than the dataset (no batch at all).
+    // Throws std::invalid_argument for a null or empty dataset, batch_size 0, drop_last with a
+    // batch larger than the dataset (no batch at all), shard >= num_shards, or a batch_size
+    // not divisible by num_shards.
     explicit DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions options = {});
     ~DataLoader();
     DataLoader(DataLoader&&) noexcept;
@@ -38,9 +45,9 @@ class DataLoader {
     DataLoader(const DataLoader&) = delete;
     DataLoader& operator=(const DataLoader&) = delete;
 
-    // Batches per epoch: ceil(n / batch_size), or floor with drop_last.
+    // Batches per epoch: ceil(n / batch_size), or floor with drop_last (the same for every shard).
     std::size_t num_batches() const;
-    // Examples per epoch (after drop_last).
+    // Examples per epoch (after drop_last), over all shards.
     std::size_t size() const;
     const DataLoaderOptions& options() const;
     const Dataset& dataset() const;

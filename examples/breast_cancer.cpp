@@ -111,6 +111,7 @@ int run(const Options& o) {
     fit.verbose = o.quiet ? 0 : 2;
     fit.callbacks.push_back(std::make_shared<nn::TerminateOnNaN>());
     trainer.fit(train, fit);
+    if (!dist::is_root()) return 0;  // data-parallel: the others hold the same model
 
     const nn::Logs result = trainer.evaluate(*test);
     std::cout << fmt::format("Test accuracy: {:.4f}  AUC: {:.4f}  loss: {:.4f}  ({} rows)\n",

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include "examples/distributed_run.h"
 #include "examples/writable_path.h"
 #include "xgrad.h"
 
@@ -161,6 +162,7 @@ int run(const ClassifierProgram& program, const Options& o) {
     }
     trainer.fit(train, fit);
     if (nan_guard->terminated()) throw std::runtime_error(nan_guard->message());
+    if (!dist::is_root()) return 0;  // data-parallel: the others hold the same model
 
     const nn::Logs result = trainer.evaluate(*test);
     std::cout << fmt::format("Test accuracy: {:.4f}\n", result.at("accuracy"));
@@ -182,6 +184,8 @@ int run(const ClassifierProgram& program, const Options& o) {
 }  // namespace
 
 int run_classifier(const ClassifierProgram& program, int argc, char** argv) {
+    dist::Session session;  // under mpirun, data-parallel (examples/distributed_run.h)
+    OnlyRootPrints quiet_others;
     CLI::App app{program.description};
     Options o;
     o.epochs = program.default_epochs;
@@ -226,10 +230,10 @@ int run_classifier(const ClassifierProgram& program, int argc, char** argv) {
         return run(program, o);
     } catch (const UsageError& e) {
         std::cerr << "error: " << e.what() << "\n";
-        return 2;
+        return failed(2);
     } catch (const std::exception& e) {
         std::cerr << "error: " << e.what() << "\n";
-        return 1;
+        return failed(1);
     }
 }
 

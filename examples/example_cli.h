@@ -17,6 +17,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "examples/distributed_run.h"
+
 namespace xgrad::examples {
 
 // Bad command-line input: reported as "error: ..." with exit status 2.
@@ -41,7 +43,10 @@ inline void check_writable(const std::string& flag, const std::string& path) {
 }
 
 // Parses the flags, then runs `body`; returns the exit status (0, 1 or 2, see above).
+// Under mpirun, data-parallel (examples/distributed_run.h).
 inline int run_cli(CLI::App& app, int argc, char** argv, const std::function<int()>& body) {
+    dist::Session session;
+    OnlyRootPrints quiet_others;
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -54,10 +59,10 @@ inline int run_cli(CLI::App& app, int argc, char** argv, const std::function<int
         return body();
     } catch (const UsageError& e) {
         std::cerr << "error: " << e.what() << "\n";
-        return 2;
+        return failed(2);
     } catch (const std::exception& e) {
         std::cerr << "error: " << e.what() << "\n";
-        return 1;
+        return failed(1);
     }
 }
 

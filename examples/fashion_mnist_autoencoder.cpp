@@ -170,6 +170,7 @@ int run(const Options& o) {
     fit.callbacks.push_back(times);
     fit.callbacks.push_back(std::make_shared<nn::TerminateOnNaN>());
     trainer.fit(std::make_shared<ImagesAsTargets>(train), fit);
+    if (!dist::is_root()) return 0;  // data-parallel: the others hold the same model
 
     const double mse = trainer.evaluate(ImagesAsTargets(test)).at("loss");
     std::cout << fmt::format("Test reconstruction MSE: {:.5f}\n", mse);

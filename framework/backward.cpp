@@ -13,6 +13,12 @@ namespace xgrad {
 
 namespace {
 
+template <class T>
+const LeafGradReadyFn<T>*& leaf_grad_ready_hook() {
+    thread_local const LeafGradReadyFn<T>* hook = nullptr;
+    return hook;
+}
+
 // Nodes that require a gradient, inputs before the nodes that use them. Iterative
 // depth-first search: a 100,000-op chain must not overflow the stack.
 template <class T>
@@ -217,9 +223,15 @@ std::vector<VariableOf<T>> propagate(const std::vector<std::shared_ptr<Node<T>>>
         }
     }
     const NodeSet<T>* prune = capture ? &useful : nullptr;
+    const LeafGradReadyFn<T>* leaf_ready = InNodes ? leaf_grad_ready_hook<T>() : nullptr;
 
     for (auto it = order.rbegin(); it != order.rend(); ++it) {
         const std::shared_ptr<Node<T>>& node = *it;
+        if (leaf_ready && node->is_leaf()) {
+            // Every user of the leaf comes before it in this order: its gradient is final.
+            if (node->has_grad) (*leaf_ready)(*node);
+            continue;
+        }
         G grad;
         if (!take(*node, grad)) continue;
         if (prune && !useful.count(node.get())) continue;  // a root off every path
@@ -293,10 +305,22 @@ std::vector<VariableOf<T>> run_backward(const std::vector<std::shared_ptr<Node<T
     return propagate<T, TensorOf<T>, true>(roots, seeds, release, capture);
 }
 
+template <class T>
+LeafGradReadyHook<T>::LeafGradReadyHook(LeafGradReadyFn<T> fn)
+    : fn_(std::move(fn)), previous_(leaf_grad_ready_hook<T>()) {
+    leaf_grad_ready_hook<T>() = fn_ ? &fn_ : nullptr;
+}
+
+template <class T>
+LeafGradReadyHook<T>::~LeafGradReadyHook() {
+    leaf_grad_ready_hook<T>() = previous_;
+}
+
 #define XGRAD_INSTANTIATE_BACKWARD(T)                                                    \
     template std::vector<VariableOf<T>> run_backward(                                    \
         const std::vector<std::shared_ptr<Node<T>>>&, const std::vector<VariableOf<T>>&, \
-        const BackwardOptions&, const std::vector<std::shared_ptr<Node<T>>>*);
+        const BackwardOptions&, const std::vector<std::shared_ptr<Node<T>>>*);           \
+    template class LeafGradReadyHook<T>;
 XGRAD_FOR_EACH_DTYPE(XGRAD_INSTANTIATE_BACKWARD)
 
 }  // namespace xgrad

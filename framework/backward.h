@@ -1,6 +1,7 @@
 // The backward engine: walks the graph once in reverse topological order.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -25,5 +26,27 @@ template <class T>
 std::vector<VariableOf<T>> run_backward(
     const std::vector<std::shared_ptr<Node<T>>>& roots, const std::vector<VariableOf<T>>& seeds,
     const BackwardOptions& options, const std::vector<std::shared_ptr<Node<T>>>* capture = nullptr);
+
+// Told during a plain backward() (first order, no capture) that a leaf's gradient of this pass
+// is final: every op that uses the leaf has run. The same graph tells its leaves in the same
+// order every time. Gradient averaging across processes starts a bucket's allreduce from here
+// while the rest of backward runs (dist/gradient_reducer.h), as PyTorch DDP's hooks do.
+template <class T>
+using LeafGradReadyFn = std::function<void(Node<T>&)>;
+
+// Installs `fn` on this thread while the guard lives (the previous hook comes back after).
+// Without a guard backward pays one null check per leaf.
+template <class T>
+class LeafGradReadyHook {
+  public:
+    explicit LeafGradReadyHook(LeafGradReadyFn<T> fn);
+    ~LeafGradReadyHook();
+    LeafGradReadyHook(const LeafGradReadyHook&) = delete;
+    LeafGradReadyHook& operator=(const LeafGradReadyHook&) = delete;
+
+  private:
+    LeafGradReadyFn<T> fn_;
+    const LeafGradReadyFn<T>* previous_;
+};
 
 }  // namespace xgrad

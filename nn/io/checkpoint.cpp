@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dist/world.h"
 #include "framework/random.h"
 #include "nn/io/safetensors.h"
 
@@ -118,7 +119,8 @@ TrainingCheckpoint::TrainingCheckpoint(std::string path, History previous)
 
 void TrainingCheckpoint::on_epoch_end(Trainer& trainer, std::size_t epoch, const Logs& logs) {
     append_epoch(history_, epoch, logs, trainer.last_epoch_seconds());
-    save_training_checkpoint(path_, trainer, history_);
+    // Data-parallel training: every process holds the same state; one writes it.
+    if (dist::is_root()) save_training_checkpoint(path_, trainer, history_);
 }
 
 }  // namespace xgrad::nn

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "dist/world.h"
 #include "nn/io/model_file.h"
 #include "nn/models/sequential.h"
 
@@ -93,6 +94,7 @@ void ModelCheckpoint::on_epoch_end(Trainer& trainer, std::size_t epoch, const Lo
     std::string path = path_;
     const auto at = path.find("{epoch}");
     if (at != std::string::npos) path.replace(at, 7, std::to_string(epoch + 1));
+    if (!dist::is_root()) return;  // data-parallel training: one process writes
     if (save_weights_only_) {
         save_weights(trainer.model(), path);
     } else {
@@ -104,6 +106,7 @@ CSVLogger::CSVLogger(std::string path, History previous)
     : path_(std::move(path)), previous_(std::move(previous)) {}
 
 void CSVLogger::on_train_begin(Trainer&) {
+    if (!dist::is_root()) return;  // data-parallel training: one process writes
     std::ofstream out(path_, std::ios::trunc);
     out << "epoch,loss,accuracy,val_loss,val_accuracy,seconds\n";
     if (!out.flush()) {
@@ -124,6 +127,7 @@ void CSVLogger::on_epoch_end(Trainer& trainer, std::size_t epoch, const Logs& lo
 }
 
 void CSVLogger::append_row(std::size_t epoch, const Logs& logs, double seconds) {
+    if (!dist::is_root()) return;
     auto field = [&](const char* name) {
         auto it = logs.find(name);
         return it == logs.end() ? std::string() : fmt::format("{:.6f}", it->second);

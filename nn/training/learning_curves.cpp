@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "dist/world.h"
 #include "nn/io/atomic_file.h"
 #include "nn/io/checkpoint.h"
 #include "nn/io/svg.h"
@@ -166,12 +167,13 @@ LearningCurvesPlot::LearningCurvesPlot(std::string path, History previous)
     : path_(std::move(path)), history_(std::move(previous)) {}
 
 void LearningCurvesPlot::on_train_begin(Trainer&) {
+    if (!dist::is_root()) return;  // data-parallel training: one process writes
     write_file_atomically(path_, learning_curves_svg(history_));
 }
 
 void LearningCurvesPlot::on_epoch_end(Trainer& trainer, std::size_t epoch, const Logs& logs) {
     append_epoch(history_, epoch, logs, trainer.last_epoch_seconds());
-    write_file_atomically(path_, learning_curves_svg(history_));
+    if (dist::is_root()) write_file_atomically(path_, learning_curves_svg(history_));
 }
 
 }  // namespace xgrad::nn

@@ -7,6 +7,9 @@
 #include <stdexcept>
 
 #include "datasets/dataloader.h"
+#include "dist/broadcast.h"
+#include "dist/gradient_reducer.h"
+#include "dist/world.h"
 #include "framework/errors.h"
 #include "framework/flush_denormal.h"
 #include "framework/grad_mode.h"
@@ -48,6 +51,16 @@ std::vector<Variable> lend(std::vector<Tensor>& tensors) {
 
 void give_back(std::vector<Tensor>& tensors, std::vector<Variable>& lent) {
     for (std::size_t i = 0; i < lent.size(); ++i) tensors[i] = std::move(lent[i].value());
+}
+
+// Each log averaged over the processes, weighted by the examples each one saw.
+void average_over_processes(Logs& logs, std::size_t examples) {
+    std::vector<double> sums;
+    for (const auto& [name, value] : logs) sums.push_back(value * double(examples));
+    sums.push_back(double(examples));
+    dist::allreduce_sum(sums.data(), sums.size());
+    std::size_t i = 0;
+    for (auto& [name, value] : logs) value = sums[i++] / std::max(sums.back(), 1.0);
 }
 
 }  // namespace
@@ -183,11 +196,24 @@ History Trainer::fit(std::shared_ptr<const data::Dataset> train, const FitOption
         train = t;
         validation = v;
     }
-    data::DataLoader loader(
-        train,
-        {.batch_size = options.batch_size, .shuffle = options.shuffle, .seed = options.seed});
+    // Data-parallel: this process's slice of every global batch.
+    const std::size_t processes = std::size_t(dist::size());
+    data::DataLoader loader(train, {.batch_size = options.batch_size,
+                                    .shuffle = options.shuffle,
+                                    .seed = options.seed,
+                                    .num_shards = processes,
+                                    .shard = std::size_t(dist::rank())});
     if (!model_.built()) model_.build(train->input_shapes());
     check_optimizer_holds_parameters();
+    std::unique_ptr<dist::GradientReducer> reducer;
+    if (processes > 1) {
+        dist::broadcast_parameters(model_, 0);
+        dist::broadcast_optimizer_state(*optimizer_, 0);
+        reducer = std::make_unique<dist::GradientReducer>(
+            optimizer_->params(),
+            dist::ReducerOptions{.bucket_bytes = options.allreduce_bucket_bytes});
+    }
+    const int verbose = dist::is_root() ? options.verbose : 0;
 
     std::ostream& out = *options.out;
     const bool interactive = is_terminal(out);
@@ -198,8 +224,8 @@ History Trainer::fit(std::shared_ptr<const data::Dataset> train, const FitOption
     data::Batch batch;
     for (std::size_t epoch = options.initial_epoch; epoch < options.epochs && !stop_; ++epoch) {
         for (auto& cb : options.callbacks) cb->on_epoch_begin(*this, epoch);
-        if (options.verbose > 0) out << "Epoch " << epoch + 1 << "/" << options.epochs << "\n";
-        ProgressBar bar(out, loader.num_batches(), options.verbose, interactive);
+        if (verbose > 0) out << "Epoch " << epoch + 1 << "/" << options.epochs << "\n";
+        ProgressBar bar(out, loader.num_batches(), verbose, interactive);
         model_.train();
         loader.set_epoch(epoch);
         reset_state();
@@ -212,13 +238,22 @@ History Trainer::fit(std::shared_ptr<const data::Dataset> train, const FitOption
         while (loader.next(batch)) {
             const std::size_t n = batch.size();
             std::vector<Variable> inputs = lend(batch.inputs), targets = lend(batch.targets);
-            double value;
+            double value = 0;
             {
-                const std::vector<Variable> outputs = forward(inputs);
-                Variable loss = loss_and_metrics(outputs, targets, n);
-                value = loss.item();
+                Variable loss;  // none when this process's slice of a last batch is empty
+                if (n > 0) {
+                    const std::vector<Variable> outputs = forward(inputs);
+                    loss = loss_and_metrics(outputs, targets, n);
+                    value = loss.item();
+                }
                 optimizer_->zero_grad();
-                loss.backward();
+                if (reducer) {
+                    const std::size_t global =
+                        std::min(options.batch_size, loader.size() - step * options.batch_size);
+                    reducer->backward(loss, double(n) / double(global));
+                } else {
+                    loss.backward();
+                }
             }
             optimizer_->step();
             give_back(batch.inputs, inputs);
@@ -232,8 +267,10 @@ History Trainer::fit(std::shared_ptr<const data::Dataset> train, const FitOption
             ++step;
             for (auto& cb : options.callbacks) cb->on_batch_end(*this, epoch, step - 1, logs);
             bar.update(step, metric_line(logs, order));
+            if (reducer) stop_ = dist::any(stop_);  // every process stops at the same step
             if (stop_) break;
         }
+        if (reducer) average_over_processes(logs, seen);
         const double seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 

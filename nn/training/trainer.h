@@ -68,8 +68,19 @@ struct FitOptions {
     int verbose = 1;  // 0 silent, 1 progress bar, 2 one line per epoch
     std::ostream* out = &std::cout;
     std::size_t initial_epoch = 0;  // resume: epochs are numbered from here
+    // Data-parallel training under mpirun (dist/): gradients are averaged in buckets of about
+    // this many bytes (see dist/gradient_reducer.h).
+    std::size_t allreduce_bucket_bytes = std::size_t(25) << 20;
 };
 
+// Under mpirun with several processes (dist/world.h), fit() trains data-parallel: every
+// process starts from process 0's parameters and optimizer state, takes its slice of each
+// global batch (batch_size stays the global batch and must be divisible by the number of
+// processes), and gradients are averaged over the processes before each step. An epoch's logs
+// (history, on_epoch_end) are averaged over the processes, weighted by their examples; the
+// running values during an epoch (progress bar, on_batch_end) are each process's own. Only
+// process 0 prints and writes files. evaluate() and predict() run on each process over the
+// whole dataset.
 class Trainer {
   public:
     // `loss`: a name ("mse", "binary_crossentropy", ...; see nn/training/losses.h) or a user's

@@ -233,3 +233,40 @@ TEST_CASE("an exception in the dataset reaches next(), with and without prefetch
         CHECK(b.input()(0, 0, 0) == 0.f);
     }
 }
+
+TEST_CASE("shards: disjoint equal slices of every global batch, together the whole epoch") {
+    auto data = std::make_shared<Counting>(70);  // batches of 32, 32 and a last one of 6
+    std::vector<std::vector<float>> whole;
+    {
+        DataLoader loader(data, {.batch_size = 32, .seed = 5});
+        loader.set_epoch(3);
+        Batch b;
+        while (loader.next(b)) {
+            whole.emplace_back();
+            for (std::size_t k = 0; k < b.size(); ++k) whole.back().push_back(b.input()(k, 0, 0));
+        }
+    }
+    REQUIRE(whole.size() == 3);
+    std::vector<std::vector<float>> joined(3);
+    for (std::size_t shard = 0; shard < 4; ++shard) {
+        DataLoader loader(data, {.batch_size = 32, .seed = 5, .num_shards = 4, .shard = shard});
+        CHECK(loader.num_batches() == 3);
+        loader.set_epoch(3);
+        Batch b;
+        for (std::size_t i = 0; loader.next(b); ++i) {
+            CHECK(b.size() == (i < 2 ? 8u : (shard % 2 == 0 ? 1u : 2u)));  // 6 = 1 + 2 + 1 + 2
+            for (std::size_t k = 0; k < b.size(); ++k) joined[i].push_back(b.input()(k, 0, 0));
+        }
+    }
+    CHECK(joined == whole);  // shard order within each batch: the batch itself
+}
+
+TEST_CASE("shards: a global batch not divisible by the shards, and a shard that does not exist") {
+    auto data = std::make_shared<Counting>(10);
+    CHECK_THROWS_WITH_AS(DataLoader(data, {.batch_size = 5, .num_shards = 2}),
+                         "DataLoader: the global batch size 5 is not divisible by the 2 processes "
+                         "(shards); choose a multiple of 2",
+                         std::invalid_argument);
+    CHECK_THROWS_WITH_AS(DataLoader(data, {.batch_size = 4, .num_shards = 2, .shard = 2}),
+                         "DataLoader: shard 2 of 2 shards does not exist", std::invalid_argument);
+}

@@ -128,3 +128,26 @@ TEST_CASE("Grads{a, b} moves its tensors in instead of copying them") {
     Grads<float> sized(3);  // a count still makes that many empty entries
     CHECK(sized.size() == 3);
 }
+
+TEST_CASE("the leaf-ready hook: each leaf once, its gradient final, outputs' leaves first") {
+    Variable w1(Tensor{2.f}, true), w2(Tensor{3.f}, true), x(Tensor{5.f});
+    Variable h = w1 * x;
+    Variable y = (h * w2) * w1;  // w1 is used twice: ready only after both uses
+    std::vector<std::pair<const Node<float>*, float>> seen;
+    {
+        LeafGradReadyHook<float> hook(
+            [&](Node<float>& leaf) { seen.emplace_back(&leaf, leaf.grad(0)); });
+        y.backward();
+    }
+    REQUIRE(seen.size() == 2);  // x takes no gradient
+    CHECK(seen[0].first == w2.node().get());
+    CHECK(seen[1].first == w1.node().get());
+    CHECK(seen[0].second == w2.grad()(0));  // 2 * 5 * 2 = 20
+    CHECK(seen[1].second == w1.grad()(0));  // 2 * 5 * 3 * 2 = 60: both uses in
+    CHECK(w1.grad()(0) == 60.f);
+    // Gone with its guard.
+    seen.clear();
+    Variable z = w1 * w2;
+    z.backward();
+    CHECK(seen.empty());
+}
