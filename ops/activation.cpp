@@ -222,11 +222,12 @@ VariableOf<T> gelu(const VariableOf<T>& x, bool approximate) {
 
 template <class T>
 VariableOf<T> sigmoid(const VariableOf<T>& x) {
-    return keep_input(unary<T>(
-                          "sigmoid", x, [](T v) { return stable_sigmoid(v); },
-                          [](T, T y) { return y * (T(1) - y); },
-                          [](const VariableOf<T>&, const VariableOf<T>& y) { return y * (T(1) - y); }),
-                      "sigmoid", x);
+    return keep_input(
+        unary<T>(
+            "sigmoid", x, [](T v) { return stable_sigmoid(v); },
+            [](T, T y) { return y * (T(1) - y); },
+            [](const VariableOf<T>&, const VariableOf<T>& y) { return y * (T(1) - y); }),
+        "sigmoid", x);
 }
 
 template <class T>
@@ -295,35 +296,34 @@ VariableOf<T> softmax(const VariableOf<T>& x, int axis) {
     // "softmax" is along the last axis: the one losses fuse with (nn/training/losses.h).
     const long rank = static_cast<long>(x.value().dimension());
     const char* op = (axis < 0 ? axis + rank : axis) == rank - 1 ? "softmax" : "softmax_inner_axis";
-    return keep_input(
-        record<T>(
-            op, softmax_forward(x.value(), v, false), {x},
-            [v](const BackwardContext<T>& c) {
-                // dx = y * (g - sum(g * y)) along the axis.
-                TensorOf<T> dx = TensorOf<T>::from_shape(c.grad.shape());
-                const T* g = c.grad.data();
-                const T* y = c.output.data();
-                T* out = dx.data();
-                for (std::size_t o = 0; o < v.outer; ++o) {
-                    for (std::size_t j = 0; j < v.inner; ++j) {
-                        const std::size_t base = o * v.n * v.inner + j;
-                        T dot = 0;
-                        for (std::size_t i = 0; i < v.n; ++i) {
-                            dot += g[base + i * v.inner] * y[base + i * v.inner];
-                        }
-                        for (std::size_t i = 0; i < v.n; ++i) {
-                            const std::size_t p = base + i * v.inner;
-                            out[p] = y[p] * (g[p] - dot);
-                        }
-                    }
-                }
-                return Grads<T>{std::move(dx)};
-            },
-            [axis](const GraphBackwardContext<T>& c) {
-                const VariableOf<T> y = c.output();
-                return VariableList<T>{y * (c.grad - sum(c.grad * y, {axis}, true))};
-            }),
-        op, x);
+    return keep_input(record<T>(
+                          op, softmax_forward(x.value(), v, false), {x},
+                          [v](const BackwardContext<T>& c) {
+                              // dx = y * (g - sum(g * y)) along the axis.
+                              TensorOf<T> dx = TensorOf<T>::from_shape(c.grad.shape());
+                              const T* g = c.grad.data();
+                              const T* y = c.output.data();
+                              T* out = dx.data();
+                              for (std::size_t o = 0; o < v.outer; ++o) {
+                                  for (std::size_t j = 0; j < v.inner; ++j) {
+                                      const std::size_t base = o * v.n * v.inner + j;
+                                      T dot = 0;
+                                      for (std::size_t i = 0; i < v.n; ++i) {
+                                          dot += g[base + i * v.inner] * y[base + i * v.inner];
+                                      }
+                                      for (std::size_t i = 0; i < v.n; ++i) {
+                                          const std::size_t p = base + i * v.inner;
+                                          out[p] = y[p] * (g[p] - dot);
+                                      }
+                                  }
+                              }
+                              return Grads<T>{std::move(dx)};
+                          },
+                          [axis](const GraphBackwardContext<T>& c) {
+                              const VariableOf<T> y = c.output();
+                              return VariableList<T>{y * (c.grad - sum(c.grad * y, {axis}, true))};
+                          }),
+                      op, x);
 }
 
 template <class T>
