@@ -1,6 +1,7 @@
 // Op overhead: xgrad::matmul and linear against cblas_sgemm on preallocated buffers, the
 // fixed cost of one tiny elementwise op with and without recording a graph node, and each
-// layer of the Fashion-MNIST CNN (forward and backward) at its real shapes.
+// layer of the Fashion-MNIST CNN (forward and backward) at its real shapes, and the backward
+// of embedding lookups in a large table.
 // Run with OPENBLAS_NUM_THREADS=1 in a release build (BM_sgemm_threads sets its own count).
 #include <benchmark/benchmark.h>
 #include <cblas.h>
@@ -211,6 +212,32 @@ void BM_cnn_layer(benchmark::State& state) {
     state.SetLabel(names[layer]);
 }
 
+// The backward of token lookups in a large table (50,000 x 256 floats, 51 MB): `lookups`
+// lookups of 12 x 64 ids into the same table per step, then backward and zero_grad, as in a
+// training step. embedding() adds the rows it used into the table's gradient in place;
+// index_select (the dense way) returns a table-sized gradient per lookup for the engine to
+// add. Arguments: lookups per step, 1 for embedding() or 0 for index_select.
+void BM_embedding_backward(benchmark::State& state) {
+    const auto lookups = state.range(0);
+    const bool in_place = state.range(1) == 1;
+    Variable table = parameter(random_tensor({50000, 256}, 1));
+    std::mt19937 rng(2);
+    IndexTensor ids = IndexTensor::from_shape({12, 64});
+    for (auto& id : ids) id = static_cast<std::int64_t>(rng() % 50000);
+    const std::vector<std::size_t> flat(ids.begin(), ids.end());
+    for (auto _ : state) {
+        Variable loss;
+        for (std::int64_t l = 0; l < lookups; ++l) {
+            const Variable rows = in_place ? embedding(table, ids) : index_select(table, 0, flat);
+            loss = l == 0 ? sum(rows) : loss + sum(rows);
+        }
+        loss.backward();
+        benchmark::DoNotOptimize(table.grad().data());
+        table.zero_grad();
+    }
+    state.SetLabel(in_place ? "embedding" : "index_select");
+}
+
 }  // namespace
 
 BENCHMARK(BM_sgemm_direct)->Arg(32)->Arg(256);
@@ -241,6 +268,7 @@ BENCHMARK(BM_sgemm_threads)
 BENCHMARK(BM_cnn_layer)
     ->ArgsProduct({{0, 1, 2, 3, 4, 5}, {32, 128}})
     ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_embedding_backward)->ArgsProduct({{1, 4}, {0, 1}})->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_add_tiny_nograd);
 BENCHMARK(BM_add_tiny_record);
 BENCHMARK(BM_add_tiny_record_backward);

@@ -8,3 +8,4 @@
 #include "datasets/idx.h"
 #include "datasets/mnist.h"
 #include "datasets/registry.h"
+#include "datasets/text.h"

@@ -60,12 +60,13 @@ void add_into(VariableOf<T>& sum, VariableOf<T>&& g) {
 }
 
 template <class T>
-Grads<T> input_grads(const std::shared_ptr<Node<T>>& node, const TensorOf<T>& g) {
-    return node->backward(BackwardContext<T>{g, node->value, *node});
+Grads<T> input_grads(const std::shared_ptr<Node<T>>& node, const TensorOf<T>& g,
+                     std::vector<bool>* added_in_place) {
+    return node->backward(BackwardContext<T>{g, node->value, *node, added_in_place});
 }
 template <class T>
-std::vector<VariableOf<T>> input_grads(const std::shared_ptr<Node<T>>& node,
-                                       const VariableOf<T>& g) {
+std::vector<VariableOf<T>> input_grads(const std::shared_ptr<Node<T>>& node, const VariableOf<T>& g,
+                                       std::vector<bool>*) {
     if (!node->graph_backward) {
         throw GraphError(std::string("backward with create_graph: op '") + node->op +
                          "' can be differentiated once only (it has no graph backward)");
@@ -176,6 +177,7 @@ std::vector<VariableOf<T>> propagate(const std::vector<std::shared_ptr<Node<T>>>
         for (std::size_t i = 0; i < capture->size(); ++i) wanted.emplace((*capture)[i].get(), i);
     }
     std::vector<VariableOf<T>> captured(capture ? capture->size() : 0);
+    std::vector<bool> added_in_place;
 
     for (auto it = order.rbegin(); it != order.rend(); ++it) {
         const std::shared_ptr<Node<T>>& node = *it;
@@ -192,7 +194,10 @@ std::vector<VariableOf<T>> propagate(const std::vector<std::shared_ptr<Node<T>>>
             continue;
         }
 
-        auto grads = input_grads<T>(node, grad);
+        // With InNodes an op may add a gradient into its input's sum itself (see
+        // BackwardContext::gradient_sum); such an entry of `grads` is empty.
+        added_in_place.assign(node->inputs.size(), false);
+        auto grads = input_grads<T>(node, grad, InNodes ? &added_in_place : nullptr);
         if (grads.size() != node->inputs.size()) {
             throw GraphError(std::string("backward of '") + node->op + "' returned " +
                              std::to_string(grads.size()) + " gradients for " +
@@ -200,7 +205,7 @@ std::vector<VariableOf<T>> propagate(const std::vector<std::shared_ptr<Node<T>>>
         }
         for (std::size_t i = 0; i < grads.size(); ++i) {
             const Node<T>& input = *node->inputs[i];
-            if (!input.requires_grad) continue;
+            if (!input.requires_grad || added_in_place[i]) continue;
             if (value_of<T>(grads[i]).shape() != input.value.shape()) {
                 throw ShapeError(std::string("backward of '") + node->op + "'",
                                  "gradient " + std::to_string(i) + " has shape " +

@@ -2,6 +2,7 @@
 // to the node's inputs. Variables are handles to nodes.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <type_traits>
@@ -45,8 +46,18 @@ struct BackwardContext {
     const TensorOf<T>& output;
     const Node<T>& node;
 
+    // Set only by plain backward(), whose gradients wait in the nodes; null in the other passes.
+    std::vector<bool>* added_in_place = nullptr;
+
     const TensorOf<T>& input(std::size_t i) const { return node.inputs[i]->value; }
     bool needs(std::size_t i) const { return node.inputs[i]->requires_grad; }
+
+    // For an op whose gradient touches a few elements of a large input (embedding: the rows
+    // it used): the gradient input i has collected so far in this pass, zeros of its shape
+    // when none yet, for the op to add its own into in place; the op then leaves that entry
+    // of its Grads empty. Null when the pass cannot do this (create_graph, autograd grad()):
+    // the op returns its gradient as usual then.
+    TensorOf<T>* gradient_sum(std::size_t i) const;
 };
 
 template <class T>
@@ -92,5 +103,19 @@ struct Node {
         }
     }
 };
+
+template <class T>
+TensorOf<T>* BackwardContext<T>::gradient_sum(std::size_t i) const {
+    if (added_in_place == nullptr) return nullptr;
+    Node<T>& in = *node.inputs[i];
+    if (!in.has_grad) {
+        in.grad = TensorOf<T>::from_shape(in.value.shape());
+        std::fill(in.grad.begin(), in.grad.end(), T(0));
+        in.has_grad = true;
+    }
+    in.grad_node.reset();  // a leaf's sum has no history (as when gradients are added)
+    (*added_in_place)[i] = true;
+    return &in.grad;
+}
 
 }  // namespace xgrad

@@ -9,6 +9,7 @@
 #include "nn/layers/conv2d.h"
 #include "nn/layers/dense.h"
 #include "nn/layers/dropout_layer.h"
+#include "nn/layers/embedding.h"
 #include "nn/layers/flatten.h"
 #include "nn/layers/global_average_pooling.h"
 #include "nn/layers/initializers.h"
@@ -16,6 +17,7 @@
 #include "nn/layers/multi_head_attention.h"
 #include "nn/layers/normalization.h"
 #include "nn/layers/pooling.h"
+#include "nn/layers/recurrent.h"
 #include "nn/layers/reshape_layer.h"
 
 #include "nn/models/sequential.h"

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <random>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include <xtensor/xbuilder.hpp>
 
@@ -39,12 +41,55 @@ Tensor normal(const Shape& shape, double stddev, Rng& rng) {
     return t;
 }
 
+// Keras' Orthogonal (gain 1): the Q of the QR decomposition of a normal (max, min) matrix,
+// with R's diagonal made positive (which Gram-Schmidt's R has by construction), transposed
+// when the weight has fewer rows than columns: rows or columns orthonormal.
+Tensor orthogonal(const Shape& shape, Rng& rng) {
+    if (shape.size() < 2) {
+        throw std::invalid_argument(
+            "the orthogonal initializer needs a shape of rank 2 or "
+            "more, got rank " +
+            std::to_string(shape.size()));
+    }
+    const std::size_t cols = shape.back(),
+                      rows = shape_size(shape) / std::max<std::size_t>(cols, 1);
+    const std::size_t m = std::max(rows, cols), n = std::min(rows, cols);
+    std::normal_distribution<double> dist(0.0, 1.0);
+    std::vector<double> a(m * n);  // column j is a[j * m .. (j + 1) * m)
+    for (std::size_t i = 0; i < m; ++i) {
+        for (std::size_t j = 0; j < n; ++j) a[j * m + i] = dist(rng);  // row-major draw order
+    }
+    for (std::size_t j = 0; j < n; ++j) {  // modified Gram-Schmidt
+        double* qj = a.data() + j * m;
+        for (std::size_t k = 0; k < j; ++k) {
+            const double* qk = a.data() + k * m;
+            double dot = 0;
+            for (std::size_t i = 0; i < m; ++i) dot += qk[i] * qj[i];
+            for (std::size_t i = 0; i < m; ++i) qj[i] -= dot * qk[i];
+        }
+        double norm = 0;
+        for (std::size_t i = 0; i < m; ++i) norm += qj[i] * qj[i];
+        norm = std::sqrt(norm);
+        for (std::size_t i = 0; i < m; ++i) qj[i] /= norm;
+    }
+    Tensor t = Tensor::from_shape(shape);
+    for (std::size_t i = 0; i < m; ++i) {
+        for (std::size_t j = 0; j < n; ++j) {
+            // q is (m, n); the weight is q itself (rows >= cols) or its transpose.
+            const std::size_t at = rows >= cols ? i * n + j : j * m + i;
+            t.data()[at] = static_cast<float>(a[j * m + i]);
+        }
+    }
+    return t;
+}
+
 }  // namespace
 
 const std::vector<std::string>& initializer_names() {
     static const std::vector<std::string> names = {
-        "glorot_uniform", "glorot_normal",  "he_uniform",    "he_normal", "lecun_uniform",
-        "lecun_normal",   "random_uniform", "random_normal", "zeros",     "ones"};
+        "glorot_uniform", "glorot_normal", "he_uniform",     "he_normal",
+        "lecun_uniform",  "lecun_normal",  "random_uniform", "random_normal",
+        "zeros",          "ones",          "orthogonal"};
     return names;
 }
 
@@ -63,6 +108,7 @@ Tensor initialize(const std::string& name, const Shape& shape, std::size_t fan_i
     if (name == "ones") return xt::ones<float>(shape);
     if (name == "random_uniform") return uniform(shape, 0.05, rng);
     if (name == "random_normal") return normal(shape, 0.05, rng);
+    if (name == "orthogonal") return orthogonal(shape, rng);
 
     double scale = 1.0, n = static_cast<double>(fan_in);
     if (name.starts_with("glorot")) n = (static_cast<double>(fan_in) + fan_out) / 2.0;

@@ -27,7 +27,8 @@ TEST_CASE("Dense: construction checks units, activation and initializer names") 
     CHECK_THROWS_WITH_AS(nn::Dense(3, "relu", true, "xavier"),
                          "unknown initializer 'xavier'; valid names: glorot_uniform, "
                          "glorot_normal, he_uniform, he_normal, lecun_uniform, lecun_normal, "
-                         "random_uniform, random_normal, zeros, ones",
+                         "random_uniform, random_normal, zeros, ones, "
+                         "orthogonal",
                          std::invalid_argument);
     CHECK(nn::Dense(3).activation() == "linear");
     CHECK(nn::Dense(3, "none").activation() == "linear");

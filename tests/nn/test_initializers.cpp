@@ -27,10 +27,11 @@ TEST_CASE("an unknown initializer name lists the valid ones") {
     CHECK_THROWS_WITH_AS(nn::initialize("glorot", {2, 2}, 2, 2),
                          "unknown initializer 'glorot'; valid names: glorot_uniform, "
                          "glorot_normal, he_uniform, he_normal, lecun_uniform, lecun_normal, "
-                         "random_uniform, random_normal, zeros, ones",
+                         "random_uniform, random_normal, zeros, ones, "
+                         "orthogonal",
                          std::invalid_argument);
     CHECK_NOTHROW(nn::check_initializer_name("he_normal"));
-    CHECK(nn::initializer_names().size() == 10);
+    CHECK(nn::initializer_names().size() == 11);
 }
 
 TEST_CASE("uniform variance-scaling initialisers: limits and variance") {
@@ -91,4 +92,27 @@ TEST_CASE("manual_seed makes initial weights reproducible") {
     Rng rng1(3), rng2(3);
     CHECK(nn::initialize("he_normal", {6}, 6, 1, rng1) ==
           nn::initialize("he_normal", {6}, 6, 1, rng2));
+}
+
+TEST_CASE("orthogonal: orthonormal rows or columns, whichever are fewer; rank 2 or more") {
+    manual_seed(9);
+    for (const Shape& shape : {Shape{6, 24}, Shape{24, 6}, Shape{2, 3, 6}, Shape{5, 5}}) {
+        CAPTURE(format_shape(shape));
+        Tensor w = nn::initialize("orthogonal", shape, 1, 1);
+        REQUIRE(to_shape(w.shape()) == shape);
+        const std::size_t cols = shape.back(), rows = w.size() / cols;
+        w.reshape({rows, cols});
+        const Variable m(w);
+        const Tensor gram =
+            rows <= cols ? matmul(m, transpose(m)).value() : matmul(transpose(m), m).value();
+        const std::size_t n = std::min(rows, cols);
+        for (std::size_t i = 0; i < n; ++i) {
+            for (std::size_t j = 0; j < n; ++j) {
+                CHECK(gram(i, j) == doctest::Approx(i == j ? 1.0 : 0.0).epsilon(1e-5).scale(1));
+            }
+        }
+    }
+    CHECK_THROWS_WITH_AS(nn::initialize("orthogonal", {4}, 4, 4),
+                         "the orthogonal initializer needs a shape of rank 2 or more, got rank 1",
+                         std::invalid_argument);
 }
