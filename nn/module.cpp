@@ -4,6 +4,7 @@
 #include <cctype>
 #include <stdexcept>
 
+#include <nlohmann/json.hpp>
 #include <xtensor/xbuilder.hpp>
 
 #include "framework/errors.h"
@@ -50,6 +51,14 @@ std::string format_batch_shape(const Shape& shape) {
 }
 
 Module::~Module() = default;
+
+nlohmann::json Module::config() const {
+    return nlohmann::json::object();
+}
+
+std::optional<std::uint64_t> Module::weight_count(const Shape&) const {
+    return std::nullopt;
+}
 
 void Module::prepare_call(const Variable& x) {
     const Shape full = x.shape();

@@ -37,6 +37,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <initializer_list>
 #include <map>
 #include <memory>
@@ -45,10 +46,14 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "framework/tensor.h"
 #include "framework/variable.h"
 
 namespace xgrad::nn {
+
+class LayerConfig;  // nn/io/layer_registry.h: what from_config() reads
 
 class Module {
   public:
@@ -110,6 +115,15 @@ class Module {
     virtual std::vector<Shape> output_shapes(const std::vector<Shape>& input_shapes) const;
 
     const std::vector<std::shared_ptr<Module>>& children() const { return children_; }
+
+    // Self-description for model files (see nn/io/layer_registry.h for how a layer registers).
+    // config(): the constructor arguments as JSON, as Keras' get_config(); the default, {},
+    // suits a layer without arguments. "name" and "input_shape" are not part of it.
+    virtual nlohmann::json config() const;
+    // How many weights build(input_shape) creates, computed without creating them (load_model
+    // refuses a corrupt file whose layers would need far more weights than it holds). The
+    // default, std::nullopt, means unknown.
+    virtual std::optional<std::uint64_t> weight_count(const Shape& input_shape) const;
 
     // Recursive: own parameters by their name, a child's as "<child name>/<name>".
     std::vector<std::pair<std::string, Variable>> named_parameters() const;

@@ -25,6 +25,7 @@
 
 #include "nn/io/atomic_file.h"
 #include "nn/io/checkpoint.h"
+#include "nn/io/layer_registry.h"
 #include "nn/io/model_file.h"
 #include "nn/io/safetensors.h"
 #include "nn/io/svg.h"

@@ -8,11 +8,14 @@
 //                "activation": "relu", "use_bias": true, "kernel_initializer": "glorot_uniform"}},
 //               ...]}}
 //
-// Layer types: Sequential (nested), Flatten, Dense, Activation ("activation"), Dropout
-// ("rate"), Conv2D, MaxPooling2D, AveragePooling2D, BatchNormalization, Normalization
-// ("axis": -1), Reshape, GlobalAveragePooling2D. Tensors are named as in Module::named_parameters(): "dense/kernel".
+// Each layer writes its own config (Module::config()) and is rebuilt by its type name from the
+// layer registry (nn/io/layer_registry.h), which users extend with nn::register_layer<L>(name).
+// Tensors are named as in Module::named_parameters(): "dense/kernel". A model that is not a
+// container records the input shape it was built for ("build_input_shape", or
+// "build_input_shapes" for several inputs).
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "nn/io/safetensors.h"
@@ -24,12 +27,19 @@ namespace xgrad::nn {
 // The format version this build writes and reads.
 inline constexpr const char* model_file_version = "1";
 
-// Weights and architecture. The model must be built, and made of the built-in layers only
-// (a custom layer is a std::invalid_argument: use save_weights() for such models).
-void save_model(const Sequential& model, const std::string& path);
+// Weights and architecture. The model must be built, and every layer its record lists must be
+// registered (else a std::invalid_argument naming the layer and its type: register it, or
+// use save_weights() for such models).
+void save_model(const Module& model, const std::string& path);
+// The same checks as save_model() makes, without writing: a std::invalid_argument naming the
+// first unregistered layer type (ModelCheckpoint calls it before training starts).
+void check_savable(const Module& model);
 // The model rebuilt from the file, with its weights, in training mode. Any problem is a
 // std::runtime_error "cannot load '<path>': <the problem>".
 Sequential load_model(const std::string& path);
+// The same for a file holding any registered model (a Sequential, a functional Model, a
+// registered subclass).
+std::shared_ptr<Module> load_any_model(const std::string& path);
 
 // The weights alone (any module, custom layers included), in the same format.
 void save_weights(const Module& module, const std::string& path);
@@ -39,7 +49,7 @@ void load_weights(Module& module, const std::string& path);
 
 // The architecture record alone (as stored in the file), and the model it describes
 // (unbuilt unless the record gives an input shape). The latter throws std::invalid_argument.
-std::string model_architecture(const Sequential& model);
+std::string model_architecture(const Module& model);
 Sequential model_from_architecture(const std::string& architecture);
 
 }  // namespace xgrad::nn

@@ -3,10 +3,12 @@
 #include <stdexcept>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <xtensor/xbuilder.hpp>
 
 #include "framework/errors.h"
 #include "framework/grad_mode.h"
+#include "nn/io/layer_registry.h"
 #include "ops/batch_norm.h"
 
 namespace xgrad::nn {
@@ -21,6 +23,19 @@ BatchNormalization::BatchNormalization(double momentum, double epsilon)
         throw std::invalid_argument(
             fmt::format("BatchNormalization: epsilon must be positive, got {}", epsilon));
     }
+}
+
+nlohmann::json BatchNormalization::config() const {
+    return {{"momentum", momentum_}, {"epsilon", epsilon_}};
+}
+
+BatchNormalization BatchNormalization::from_config(const LayerConfig& c) {
+    return BatchNormalization(c.number("momentum"), c.number("epsilon"));
+}
+
+std::optional<std::uint64_t> BatchNormalization::weight_count(const Shape& input_shape) const {
+    if (input_shape.empty()) return std::nullopt;
+    return saturating_product({4, input_shape.back()});
 }
 
 void BatchNormalization::build(const Shape& input_shape) {

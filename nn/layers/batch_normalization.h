@@ -27,6 +27,11 @@ class BatchNormalization : public Module {
     Shape output_shape(const Shape& input_shape) const override { return input_shape; }
     std::string type_name() const override { return "BatchNormalization"; }
 
+    nlohmann::json config() const override;
+    static BatchNormalization from_config(const LayerConfig& config);
+    // gamma, beta, moving mean and moving variance: 4 per channel.
+    std::optional<std::uint64_t> weight_count(const Shape& input_shape) const override;
+
   private:
     double momentum_, epsilon_;
     Variable gamma_, beta_, moving_mean_, moving_variance_;

@@ -1,14 +1,38 @@
 #include "nn/layers/conv2d.h"
 
+#include <limits>
 #include <stdexcept>
 
+#include <nlohmann/json.hpp>
 #include <xtensor/xbuilder.hpp>
 
 #include "framework/errors.h"
+#include "nn/io/layer_registry.h"
 #include "nn/layers/initializers.h"
 #include "ops/activation.h"
 
 namespace xgrad::nn {
+
+nlohmann::json Conv2D::config() const {
+    return {{"filters", filters_},        {"kernel_size", kernel_size_},
+            {"strides", strides_},        {"padding", padding_},
+            {"dilation_rate", dilation_}, {"activation", activation_},
+            {"use_bias", use_bias_},      {"kernel_initializer", kernel_initializer_}};
+}
+
+Conv2D Conv2D::from_config(const LayerConfig& c) {
+    return Conv2D(c.count("filters"), c.pair("kernel_size"), c.pair("strides"), c.string("padding"),
+                  c.string("activation"), c.boolean("use_bias"), c.string("kernel_initializer"),
+                  c.pair("dilation_rate"));
+}
+
+std::optional<std::uint64_t> Conv2D::weight_count(const Shape& input_shape) const {
+    if (input_shape.size() != 3) return std::nullopt;
+    const std::uint64_t taps =
+        saturating_product({kernel_size_[0], kernel_size_[1], input_shape[2]});
+    if (taps == std::numeric_limits<std::uint64_t>::max()) return taps;
+    return saturating_product({taps + (use_bias_ ? 1 : 0), filters_});
+}
 
 Conv2D::Conv2D(std::size_t filters, Size2 kernel_size, Size2 strides, std::string padding,
                std::string activation, bool use_bias, std::string kernel_initializer,

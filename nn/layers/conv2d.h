@@ -44,6 +44,10 @@ class Conv2D : public Module {
     Shape output_shape(const Shape& input_shape) const override;
     std::string type_name() const override { return "Conv2D"; }
 
+    nlohmann::json config() const override;
+    static Conv2D from_config(const LayerConfig& config);
+    std::optional<std::uint64_t> weight_count(const Shape& input_shape) const override;
+
   private:
     void check_rank(const Shape& input_shape) const;
 

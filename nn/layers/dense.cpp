@@ -2,9 +2,11 @@
 
 #include <stdexcept>
 
+#include <nlohmann/json.hpp>
 #include <xtensor/xbuilder.hpp>
 
 #include "framework/errors.h"
+#include "nn/io/layer_registry.h"
 #include "nn/layers/initializers.h"
 #include "ops/activation.h"
 #include "ops/linalg.h"
@@ -45,6 +47,23 @@ Shape Dense::output_shape(const Shape& input_shape) const {
     Shape out = input_shape;
     out.back() = units_;
     return out;
+}
+
+nlohmann::json Dense::config() const {
+    return {{"units", units_},
+            {"activation", activation_},
+            {"use_bias", use_bias_},
+            {"kernel_initializer", kernel_initializer_}};
+}
+
+Dense Dense::from_config(const LayerConfig& c) {
+    return Dense(c.count("units"), c.string("activation"), c.boolean("use_bias"),
+                 c.string("kernel_initializer"));
+}
+
+std::optional<std::uint64_t> Dense::weight_count(const Shape& input_shape) const {
+    if (input_shape.empty()) return std::nullopt;
+    return saturating_product({std::uint64_t{input_shape.back()} + (use_bias_ ? 1 : 0), units_});
 }
 
 Variable Dense::forward_linear(const Variable& x) {

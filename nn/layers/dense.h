@@ -37,6 +37,10 @@ class Dense : public Module {
     Shape output_shape(const Shape& input_shape) const override;
     std::string type_name() const override { return "Dense"; }
 
+    nlohmann::json config() const override;
+    static Dense from_config(const LayerConfig& config);
+    std::optional<std::uint64_t> weight_count(const Shape& input_shape) const override;
+
   private:
     void check_rank(const Shape& input_shape) const;
 

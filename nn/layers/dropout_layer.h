@@ -16,6 +16,9 @@ class Dropout : public Module {
     Variable forward(const Variable& x) override;
     Shape output_shape(const Shape& input_shape) const override { return input_shape; }
     std::string type_name() const override { return "Dropout"; }
+    nlohmann::json config() const override;
+    static Dropout from_config(const LayerConfig& config);
+    std::optional<std::uint64_t> weight_count(const Shape&) const override { return 0; }
 
   protected:
     bool fixed_input_shape() const override { return false; }

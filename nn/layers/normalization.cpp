@@ -2,12 +2,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <vector>
 
+#include <nlohmann/json.hpp>
 #include <xtensor/xbuilder.hpp>
 
 #include "framework/errors.h"
+#include "nn/io/layer_registry.h"
 #include "ops/elementwise.h"
 
 namespace xgrad::nn {
@@ -48,6 +51,25 @@ struct Moments {
 };
 
 }  // namespace
+
+nlohmann::json Normalization::config() const {
+    return {{"axis", -1}};
+}
+
+Normalization Normalization::from_config(const LayerConfig& c) {
+    const nlohmann::json& axis = c.at("axis");
+    if (!axis.is_number_integer() || axis.get<long long>() != -1) {
+        throw std::invalid_argument(c.where() + " 'axis' is " + axis.dump() +
+                                    "; only -1 (the last axis) is supported");
+    }
+    return Normalization();
+}
+
+std::optional<std::uint64_t> Normalization::weight_count(const Shape& input_shape) const {
+    if (input_shape.empty()) return std::nullopt;
+    const std::uint64_t n = saturating_product({2, input_shape.back()});
+    return n == std::numeric_limits<std::uint64_t>::max() ? n : n + 1;
+}
 
 template <class T>
 VariableOf<T> normalize(const VariableOf<T>& x, const VariableOf<T>& mean,

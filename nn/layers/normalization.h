@@ -50,6 +50,12 @@ class Normalization : public Module {
     Shape output_shape(const Shape& input_shape) const override { return input_shape; }
     std::string type_name() const override { return "Normalization"; }
 
+    // {"axis": -1}: Keras' default, the only axis this layer normalises.
+    nlohmann::json config() const override;
+    static Normalization from_config(const LayerConfig& config);
+    // mean and variance per feature, and the count.
+    std::optional<std::uint64_t> weight_count(const Shape& input_shape) const override;
+
   private:
     void start_adapt(const Shape& example_shape, std::size_t examples);
     // Checks the merged statistics (sum of squared deviations m2 over count values per

@@ -2,7 +2,10 @@
 
 #include <stdexcept>
 
+#include <nlohmann/json.hpp>
+
 #include "framework/errors.h"
+#include "nn/io/layer_registry.h"
 #include "ops/pool.h"
 
 namespace xgrad::nn {
@@ -19,6 +22,18 @@ Pooling2D::Pooling2D(Size2 pool_size, Size2 strides, std::string padding)
             ")");
     }
     check_padding_name("Pooling2D", padding_);
+}
+
+nlohmann::json Pooling2D::config() const {
+    return {{"pool_size", pool_size_}, {"strides", strides_}, {"padding", padding_}};
+}
+
+MaxPooling2D MaxPooling2D::from_config(const LayerConfig& c) {
+    return MaxPooling2D(c.pair("pool_size"), c.pair("strides"), c.string("padding"));
+}
+
+AveragePooling2D AveragePooling2D::from_config(const LayerConfig& c) {
+    return AveragePooling2D(c.pair("pool_size"), c.pair("strides"), c.string("padding"));
 }
 
 void Pooling2D::check_rank(const Shape& input_shape) const {

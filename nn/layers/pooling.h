@@ -23,6 +23,8 @@ class Pooling2D : public Module {
     const std::string& padding() const { return padding_; }
 
     Shape output_shape(const Shape& input_shape) const override;
+    nlohmann::json config() const override;
+    std::optional<std::uint64_t> weight_count(const Shape&) const override { return 0; }
 
   protected:
     void check_rank(const Shape& input_shape) const;
@@ -37,6 +39,7 @@ class MaxPooling2D : public Pooling2D {
         : Pooling2D(pool_size, strides, std::move(padding)) {}
     Variable forward(const Variable& x) override;
     std::string type_name() const override { return "MaxPooling2D"; }
+    static MaxPooling2D from_config(const LayerConfig& config);
 };
 
 class AveragePooling2D : public Pooling2D {
@@ -46,6 +49,7 @@ class AveragePooling2D : public Pooling2D {
         : Pooling2D(pool_size, strides, std::move(padding)) {}
     Variable forward(const Variable& x) override;
     std::string type_name() const override { return "AveragePooling2D"; }
+    static AveragePooling2D from_config(const LayerConfig& config);
 };
 
 }  // namespace xgrad::nn

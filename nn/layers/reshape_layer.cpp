@@ -1,9 +1,20 @@
 #include "nn/layers/reshape_layer.h"
 
+#include <nlohmann/json.hpp>
+
 #include "framework/errors.h"
+#include "nn/io/layer_registry.h"
 #include "ops/shape.h"
 
 namespace xgrad::nn {
+
+nlohmann::json Reshape::config() const {
+    return {{"target_shape", target_}};
+}
+
+Reshape Reshape::from_config(const LayerConfig& c) {
+    return Reshape(c.shape("target_shape"));
+}
 
 Shape Reshape::output_shape(const Shape& input_shape) const {
     if (shape_size(input_shape) != shape_size(target_)) {

@@ -23,6 +23,9 @@ class Reshape : public Module {
     // A ShapeError when the sizes differ: (None, 28, 28) cannot become (None, 27, 27, 1).
     Shape output_shape(const Shape& input_shape) const override;
     std::string type_name() const override { return "Reshape"; }
+    nlohmann::json config() const override;
+    static Reshape from_config(const LayerConfig& config);
+    std::optional<std::uint64_t> weight_count(const Shape&) const override { return 0; }
 
   private:
     Shape target_;

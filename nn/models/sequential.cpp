@@ -1,8 +1,12 @@
 #include "nn/models/sequential.h"
 
+#include <limits>
 #include <ostream>
 #include <stdexcept>
 
+#include <nlohmann/json.hpp>
+
+#include "nn/io/layer_registry.h"
 #include "nn/models/summary.h"
 
 namespace xgrad::nn {
@@ -48,6 +52,43 @@ void Sequential::build(const Shape& input_shape) {
     }
     output_shapes_ = std::move(shapes);
     Module::build(input_shape);
+}
+
+nlohmann::json Sequential::config() const {
+    nlohmann::json records = nlohmann::json::array();
+    for (const auto& layer : layers()) records.push_back(layer_record(*layer));
+    nlohmann::json out = {{"layers", std::move(records)}};
+    if (built_input_shape()) out["build_input_shape"] = *built_input_shape();
+    return out;
+}
+
+Sequential Sequential::from_config(const LayerConfig& c) {
+    Sequential model(c.string("name"));
+    const LayerConfig config(c.raw(), "model '" + model.name() + "'");
+    const nlohmann::json& records = config.at("layers");
+    if (!records.is_array()) {
+        throw std::invalid_argument(config.where() + " 'layers' is not a list");
+    }
+    for (const auto& record : records) model.register_module(layer_from_record(record));
+    return model;
+}
+
+std::optional<std::uint64_t> Sequential::weight_count(const Shape& input_shape) const {
+    std::uint64_t total = 0;
+    Shape shape = input_shape;
+    for (const auto& layer : layers()) {
+        const auto n = layer->weight_count(shape);
+        if (!n) break;  // unknown from here on: count what is known
+        if (__builtin_add_overflow(total, *n, &total)) {
+            return std::numeric_limits<std::uint64_t>::max();
+        }
+        try {
+            shape = layer->output_shape(shape);
+        } catch (const std::exception&) {
+            break;  // build() reports it
+        }
+    }
+    return total;
 }
 
 std::optional<Shape> Sequential::input_shape() const {

@@ -47,6 +47,14 @@ class Sequential : public Module {
     Shape output_shape(const Shape& input_shape) const override;
     std::string type_name() const override { return "Sequential"; }
 
+    // {"layers": [each layer's record], "build_input_shape": [...] once built}.
+    nlohmann::json config() const override;
+    // The layers rebuilt from their records, not built yet: the caller builds (load_model
+    // counts the weights first).
+    static Sequential from_config(const LayerConfig& config);
+    // The layers' weights in turn, as far as each layer knows its count.
+    std::optional<std::uint64_t> weight_count(const Shape& input_shape) const override;
+
     // The Keras summary table (see nn/models/summary.h); the model must be built.
     std::string summary() const;
     void summary(std::ostream& out) const;

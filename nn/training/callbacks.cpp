@@ -72,11 +72,17 @@ void EarlyStopping::on_train_end(Trainer& trainer) {
     }
 }
 
-ModelCheckpoint::ModelCheckpoint(std::string path, std::string monitor, bool save_best_only)
+ModelCheckpoint::ModelCheckpoint(std::string path, std::string monitor, bool save_best_only,
+                                 bool save_weights_only)
     : path_(std::move(path)),
       monitor_(std::move(monitor)),
       save_best_only_(save_best_only),
+      save_weights_only_(save_weights_only),
       maximize_(improves_upwards(monitor_)) {}
+
+void ModelCheckpoint::on_train_begin(Trainer& trainer) {
+    if (!save_weights_only_) check_savable(trainer.model());
+}
 
 void ModelCheckpoint::on_epoch_end(Trainer& trainer, std::size_t epoch, const Logs& logs) {
     if (save_best_only_) {
@@ -87,12 +93,10 @@ void ModelCheckpoint::on_epoch_end(Trainer& trainer, std::size_t epoch, const Lo
     std::string path = path_;
     const auto at = path.find("{epoch}");
     if (at != std::string::npos) path.replace(at, 7, std::to_string(epoch + 1));
-    // A Sequential's file holds its architecture too; any other model saves its weights, as
-    // Keras does for subclassed models.
-    if (const auto* sequential = dynamic_cast<const Sequential*>(&trainer.model())) {
-        save_model(*sequential, path);
-    } else {
+    if (save_weights_only_) {
         save_weights(trainer.model(), path);
+    } else {
+        save_model(trainer.model(), path);
     }
 }
 

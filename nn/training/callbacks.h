@@ -40,19 +40,23 @@ class EarlyStopping : public Callback {
     std::map<std::string, Tensor> best_weights_;
 };
 
-// Saves the model file (nn/io/model_file) after each epoch, or only when `monitor` improved.
-// A model other than a Sequential saves its weights alone (save_weights).
+// Saves the model file (nn/io/model_file) after each epoch, or only when `monitor` improved;
+// with save_weights_only, the weights alone (save_weights), which any model can. A model file
+// needs every layer type registered (nn/io/layer_registry.h): an unregistered one is an error
+// when training begins, not after the first epoch.
 // "{epoch}" in the path is replaced by the epoch number (from 1).
 class ModelCheckpoint : public Callback {
   public:
     explicit ModelCheckpoint(std::string path, std::string monitor = "val_loss",
-                             bool save_best_only = false);
+                             bool save_best_only = false, bool save_weights_only = false);
+    void on_train_begin(Trainer& trainer) override;
     void on_epoch_end(Trainer& trainer, std::size_t epoch, const Logs& logs) override;
 
   private:
     std::string path_;
     std::string monitor_;
     bool save_best_only_;
+    bool save_weights_only_;
     bool maximize_;
     std::optional<double> best_;
 };

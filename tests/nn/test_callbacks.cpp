@@ -115,6 +115,44 @@ TEST_CASE("ModelCheckpoint writes a loadable model every epoch") {
     CHECK(loaded.count_params() == s.model.count_params());
 }
 
+namespace {
+
+// A layer no one registered: its model saves weights only.
+class Unregistered : public nn::Module {
+  public:
+    std::string type_name() const override { return "Unregistered"; }
+    Variable forward(const Variable& x) override { return x; }
+};
+
+}  // namespace
+
+TEST_CASE("ModelCheckpoint refuses an unregistered layer before the first epoch") {
+    Setup s;
+    s.model.add(Unregistered());
+    const fs::path path = temp_dir() / "unregistered.safetensors";
+    fs::remove(path);
+    const Tensor before = s.model.state_dict().at("dense/kernel");
+    CHECK_THROWS_WITH_AS(
+        s.trainer->fit(line_data(),
+                       with(std::make_shared<nn::ModelCheckpoint>(path.string(), "loss"), 1)),
+        "save_model: layer 'unregistered' has type 'Unregistered', which is not registered; call "
+        "nn::register_layer<Unregistered>(\"Unregistered\") first, or save the weights with "
+        "save_weights()",
+        std::invalid_argument);
+    CHECK(s.model.state_dict().at("dense/kernel") == before);  // no step was taken
+    CHECK_FALSE(fs::exists(path));
+    // Weights only: any model can.
+    s.trainer->fit(
+        line_data(),
+        with(std::make_shared<nn::ModelCheckpoint>(path.string(), "loss", false, true), 1));
+    nn::Sequential fresh;
+    fresh.add(nn::Dense(2, "softmax"));
+    fresh.add(Unregistered());
+    fresh.build({1});
+    nn::load_weights(fresh, path.string());
+    CHECK(fresh.state_dict().at("dense/kernel") == s.model.state_dict().at("dense/kernel"));
+}
+
 TEST_CASE("CSVLogger writes a header and one row per epoch") {
     Setup s;
     const fs::path path = temp_dir() / "history.csv";
