@@ -13,6 +13,8 @@
 #include "nn/layers/dropout_layer.h"
 #include "nn/layers/flatten.h"
 #include "nn/layers/global_average_pooling.h"
+#include "nn/layers/layer_normalization.h"
+#include "nn/layers/multi_head_attention.h"
 #include "nn/layers/normalization.h"
 #include "nn/layers/pooling.h"
 #include "nn/layers/reshape_layer.h"
@@ -71,6 +73,9 @@ void register_builtin_layers(Registry& r) {
     add_builtin<Normalization>(r, "Normalization");
     add_builtin<Reshape>(r, "Reshape");
     add_builtin<GlobalAveragePooling2D>(r, "GlobalAveragePooling2D");
+    add_builtin<GlobalAveragePooling1D>(r, "GlobalAveragePooling1D");
+    add_builtin<LayerNormalization>(r, "LayerNormalization");
+    add_builtin<MultiHeadAttention>(r, "MultiHeadAttention");
 }
 
 Registry& registry() {

@@ -13,6 +13,7 @@ class GlobalAveragePooling1D : public Module {
     Variable forward(const Variable& x) override;
     Shape output_shape(const Shape& input_shape) const override;
     std::string type_name() const override { return "GlobalAveragePooling1D"; }
+    std::optional<std::uint64_t> weight_count(const Shape&) const override { return 0; }
 };
 
 class GlobalAveragePooling2D : public Module {

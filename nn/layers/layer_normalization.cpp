@@ -6,6 +6,7 @@
 #include <xtensor/xbuilder.hpp>
 
 #include "framework/errors.h"
+#include "nn/io/layer_registry.h"
 #include "ops/layer_norm.h"
 
 namespace xgrad::nn {
@@ -30,6 +31,19 @@ void LayerNormalization::build(const Shape& input_shape) {
     ones_ = Variable(xt::ones<float>({n}));
     zeros_ = Variable(xt::zeros<float>({n}));
     Module::build(input_shape);
+}
+
+nlohmann::json LayerNormalization::config() const {
+    return {{"epsilon", epsilon_}, {"center", center_}, {"scale", scale_}};
+}
+
+LayerNormalization LayerNormalization::from_config(const LayerConfig& c) {
+    return LayerNormalization(c.number("epsilon"), c.boolean("center"), c.boolean("scale"));
+}
+
+std::optional<std::uint64_t> LayerNormalization::weight_count(const Shape& input_shape) const {
+    if (input_shape.empty()) return std::nullopt;
+    return saturating_product({input_shape.back(), std::uint64_t(center_) + std::uint64_t(scale_)});
 }
 
 Variable LayerNormalization::forward(const Variable& x) {

@@ -26,6 +26,9 @@ class LayerNormalization : public Module {
     using Module::forward;
     Shape output_shape(const Shape& input_shape) const override { return input_shape; }
     std::string type_name() const override { return "LayerNormalization"; }
+    nlohmann::json config() const override;
+    static LayerNormalization from_config(const LayerConfig& config);
+    std::optional<std::uint64_t> weight_count(const Shape& input_shape) const override;
 
   private:
     double epsilon_;

@@ -1,11 +1,13 @@
 #include "nn/layers/multi_head_attention.h"
 
+#include <limits>
 #include <stdexcept>
 #include <string>
 
 #include <xtensor/xbuilder.hpp>
 
 #include "framework/errors.h"
+#include "nn/io/layer_registry.h"
 #include "nn/layers/initializers.h"
 #include "ops/attention.h"
 #include "ops/linalg.h"
@@ -209,6 +211,31 @@ std::vector<Variable> MultiHeadAttention::forward(const std::vector<Variable>& i
     if (inputs.size() > 3) check_shapes(shapes);  // throws: too many inputs
     return {attend(inputs[0], inputs[1], inputs.size() == 3 ? inputs[2] : Variable(), Mask(),
                    use_causal_mask_)};
+}
+
+nlohmann::json MultiHeadAttention::config() const {
+    return {{"num_heads", num_heads_},   {"key_dim", key_dim_},
+            {"value_dim", value_dim_},   {"use_bias", use_bias_},
+            {"output_dim", output_dim_}, {"use_causal_mask", use_causal_mask_}};
+}
+
+MultiHeadAttention MultiHeadAttention::from_config(const LayerConfig& c) {
+    return MultiHeadAttention(c.count("num_heads"), c.count("key_dim"), c.count("value_dim"),
+                              c.boolean("use_bias"), c.count("output_dim"),
+                              c.boolean("use_causal_mask"));
+}
+
+std::optional<std::uint64_t> MultiHeadAttention::weight_count(const Shape& input_shape) const {
+    if (input_shape.size() != 2) return std::nullopt;
+    const std::uint64_t d = input_shape[1], h = num_heads_,
+                        out = output_dim_ == 0 ? d : output_dim_;
+    const std::uint64_t b = use_bias_ ? 1 : 0;
+    const std::uint64_t q = saturating_product({d + b, h, key_dim_});
+    const std::uint64_t v = saturating_product({d + b, h, value_dim_});
+    const std::uint64_t o = saturating_product({h * value_dim_ + b, out});
+    const std::uint64_t most = std::numeric_limits<std::uint64_t>::max() / 4;
+    if (q > most || v > most || o > most) return std::numeric_limits<std::uint64_t>::max();
+    return 2 * q + v + o;
 }
 
 Shape MultiHeadAttention::output_shape(const Shape& input_shape) const {

@@ -72,6 +72,10 @@ class MultiHeadAttention : public Module {
     Shape output_shape(const Shape& input_shape) const override;
     std::vector<Shape> output_shapes(const std::vector<Shape>& input_shapes) const override;
     std::string type_name() const override { return "MultiHeadAttention"; }
+    nlohmann::json config() const override;
+    static MultiHeadAttention from_config(const LayerConfig& config);
+    // For self-attention on (time, features).
+    std::optional<std::uint64_t> weight_count(const Shape& input_shape) const override;
 
   private:
     void check_shapes(const std::vector<Shape>& shapes) const;

@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdlib>
+#include <filesystem>
 
 #include <xtensor/xbuilder.hpp>
 
@@ -93,4 +95,36 @@ TEST_CASE("multi_head_attention: float64 gradient checks with a mask, all weight
         XGRAD_CHECK_GRADCHECK(f, in);
         if (causal) XGRAD_CHECK_GRADGRADCHECK(f, in);
     }
+}
+
+TEST_CASE("sequence layers in a model file: saved and loaded with their config and weights") {
+    nn::Sequential model;
+    nn::LayerNormalization norm(1e-5, true, false);
+    norm.set_input_shape({6, 8});
+    model.add(norm);
+    model.add(nn::MultiHeadAttention(2, 3, 5, true, 4, true));
+    model.add(nn::GlobalAveragePooling1D());
+    model.add(nn::Dense(2));
+    model.build({6, 8});
+    const std::string dir = std::getenv("XGRAD_TEST_TMP") ? std::getenv("XGRAD_TEST_TMP") : "/tmp";
+    std::filesystem::create_directories(dir);
+    const std::string path = dir + "/sequence_layers.safetensors";
+    nn::save_model(model, path);
+    nn::Sequential loaded = nn::load_model(path);
+    CHECK(loaded.summary() == model.summary());
+    CHECK(loaded.count_params() == model.count_params());
+    const auto* mha = dynamic_cast<const nn::MultiHeadAttention*>(loaded.layers()[1].get());
+    REQUIRE(mha != nullptr);
+    CHECK(mha->value_dim() == 5);
+    CHECK(mha->output_dim() == 4);
+    CHECK(mha->use_causal_mask());
+    const auto* ln = dynamic_cast<const nn::LayerNormalization*>(loaded.layers()[0].get());
+    REQUIRE(ln != nullptr);
+    CHECK(ln->epsilon() == 1e-5);
+    CHECK_FALSE(ln->scale());
+    Tensor x = Tensor(xt::cast<float>(wavy({3, 6, 8}, 0.2)));
+    model.eval();
+    loaded.eval();
+    CHECK(loaded(Variable(x)).value() == model(Variable(x)).value());
+    std::filesystem::remove(path);
 }
