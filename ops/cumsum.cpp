@@ -1,7 +1,7 @@
 #include "ops/cumsum.h"
 
 #include "framework/record.h"
-#include "ops/reduce.h"
+#include "ops/axis.h"
 
 namespace xgrad {
 
@@ -11,10 +11,7 @@ namespace {
 template <class T>
 TensorOf<T> running_sum(const TensorOf<T>& x, std::size_t axis, bool reverse) {
     TensorOf<T> y = TensorOf<T>::from_shape(x.shape());
-    std::size_t outer = 1, inner = 1;
-    for (std::size_t d = 0; d < axis; ++d) outer *= x.shape()[d];
-    for (std::size_t d = axis + 1; d < x.dimension(); ++d) inner *= x.shape()[d];
-    const std::size_t n = x.shape()[axis];
+    const auto [outer, n, inner] = around_axis(to_shape(x.shape()), axis);
     for (std::size_t o = 0; o < outer; ++o) {
         const T* in = x.data() + o * n * inner;
         T* out = y.data() + o * n * inner;
@@ -33,7 +30,7 @@ TensorOf<T> running_sum(const TensorOf<T>& x, std::size_t axis, bool reverse) {
 
 template <class T>
 VariableOf<T> cumsum(const VariableOf<T>& x, int axis, bool reverse) {
-    const std::size_t a = normalize_axes("cumsum", {axis}, x.ndim())[0];
+    const std::size_t a = normalize_axis("cumsum", axis, x.shape());
     return record<T>(
         "cumsum", running_sum(x.value(), a, reverse), {x},
         [a, reverse](const BackwardContext<T>& c) {

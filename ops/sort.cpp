@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "framework/errors.h"
-#include "ops/reduce.h"
+#include "ops/axis.h"
 #include "ops/shape.h"
 
 namespace xgrad {
@@ -21,9 +21,8 @@ IndexTensor order(const TensorOf<T>& x, std::size_t axis, std::size_t k, bool de
     Shape out_shape = to_shape(x.shape());
     const std::size_t n = out_shape[axis];
     out_shape[axis] = k;
-    std::size_t outer = 1, inner = 1;
-    for (std::size_t d = 0; d < axis; ++d) outer *= out_shape[d];
-    for (std::size_t d = axis + 1; d < out_shape.size(); ++d) inner *= out_shape[d];
+    const AxisBlocks blocks = around_axis(out_shape, axis);
+    const std::size_t outer = blocks.outer, inner = blocks.inner;
     IndexTensor idx = IndexTensor::from_shape(out_shape);
     std::vector<std::size_t> pos(n);
     for (std::size_t o = 0; o < outer; ++o) {
@@ -56,7 +55,7 @@ IndexTensor order(const TensorOf<T>& x, std::size_t axis, std::size_t k, bool de
 
 template <class T>
 SortResult<T> sort(const VariableOf<T>& x, int axis, bool descending) {
-    const std::size_t a = normalize_axes("sort", {axis}, x.ndim())[0];
+    const std::size_t a = normalize_axis("sort", axis, x.shape());
     IndexTensor idx = order(x.value(), a, x.shape()[a], descending);
     VariableOf<T> values = gather(x, static_cast<int>(a), idx);
     return {values, std::move(idx)};
@@ -64,7 +63,7 @@ SortResult<T> sort(const VariableOf<T>& x, int axis, bool descending) {
 
 template <class T>
 SortResult<T> topk(const VariableOf<T>& x, std::size_t k, int axis, bool largest) {
-    const std::size_t a = normalize_axes("topk", {axis}, x.ndim())[0];
+    const std::size_t a = normalize_axis("topk", axis, x.shape());
     if (k > x.shape()[a]) {
         throw ShapeError("topk", "k " + std::to_string(k) + " is larger than axis " +
                                      std::to_string(a) + " of size " +

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "framework/errors.h"
-#include "ops/reduce.h"
+#include "ops/axis.h"
 #include "ops/shape.h"
 
 namespace xgrad {
@@ -13,7 +13,7 @@ namespace xgrad {
 template <class T>
 std::vector<VariableOf<T>> split(const VariableOf<T>& x, const std::vector<std::size_t>& sizes,
                                  int axis) {
-    const std::size_t a = normalize_axes("split", {axis}, x.ndim())[0];
+    const std::size_t a = normalize_axis("split", axis, x.shape());
     const std::size_t n = x.shape()[a];
     if (std::accumulate(sizes.begin(), sizes.end(), std::size_t{0}) != n) {
         throw ShapeError("split", "sizes " + format_shape(sizes) + " do not add up to " +
@@ -32,7 +32,7 @@ std::vector<VariableOf<T>> split(const VariableOf<T>& x, const std::vector<std::
 template <class T>
 std::vector<VariableOf<T>> chunk(const VariableOf<T>& x, std::size_t chunks, int axis) {
     if (chunks == 0) throw std::invalid_argument("chunk: the number of chunks must be positive");
-    const std::size_t a = normalize_axes("chunk", {axis}, x.ndim())[0];
+    const std::size_t a = normalize_axis("chunk", axis, x.shape());
     const std::size_t n = x.shape()[a], piece = (n + chunks - 1) / chunks;
     std::vector<std::size_t> sizes;
     for (std::size_t start = 0; start < n; start += piece)

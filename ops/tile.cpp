@@ -3,8 +3,8 @@
 #include <string>
 
 #include "framework/errors.h"
+#include "ops/axis.h"
 #include "ops/broadcast.h"
-#include "ops/reduce.h"
 #include "ops/shape.h"
 
 // Both are composed from reshape and broadcast_to: the copies are a broadcast over a new
@@ -42,7 +42,7 @@ VariableOf<T> tile(const VariableOf<T>& x, const std::vector<std::size_t>& reps)
 template <class T>
 VariableOf<T> repeat(const VariableOf<T>& x, std::size_t repeats, int axis) {
     const Shape in = x.shape();
-    const std::size_t a = normalize_axes("repeat", {axis}, in.size())[0];
+    const std::size_t a = normalize_axis("repeat", axis, in);
     // (..., n, rest) -> (..., n, 1, rest) -> (..., n, repeats, rest) -> (..., n * repeats, rest)
     Shape spread = in;
     spread.insert(spread.begin() + static_cast<long>(a) + 1, 1);

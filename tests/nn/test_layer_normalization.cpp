@@ -37,8 +37,8 @@ TEST_CASE("LayerNormalization: each (example, step) row normalised, gamma and be
     CHECK(y.shape() == Shape{1, 2, 3});
     const Tensor row_means = xt::mean(y.value(), {2});
     XGRAD_CHECK_TENSOR_CLOSE(row_means, Tensor({{0.f, 0.f}}), 1e-5, 1e-5);
-    ln.gamma().value() = Tensor{2.f, 2.f, 2.f};
-    ln.beta().value() = Tensor{1.f, 1.f, 1.f};
+    ln.gamma().mutable_value() = Tensor{2.f, 2.f, 2.f};
+    ln.beta().mutable_value() = Tensor{1.f, 1.f, 1.f};
     XGRAD_CHECK_TENSOR_CLOSE(ln(Variable(x)).value(), Tensor(y.value() * 2.f + 1.f), 1e-5, 1e-5);
     // The gradient reaches gamma and beta.
     sum(ln(Variable(x)) * Variable(Tensor{1.f, 2.f, 3.f})).backward();
