@@ -4,7 +4,8 @@
 // LayerNormalization and a Dense head to the vocabulary. Trained on random windows of the
 // fortunes corpus (datasets/text.h) with AdamW; prints the training and validation loss in
 // nats per character every --eval-interval steps, saves the model (its vocabulary is part of
-// its config), and with --generate samples text from a saved model:
+// its config), and with --generate samples text from a saved model, one character at a time
+// with cached keys and values:
 //
 //   char_transformer --steps 2000 --save char_transformer.safetensors
 //   char_transformer --model char_transformer.safetensors --generate 1000 --temperature 0.8
@@ -125,7 +126,34 @@ class TransformerBlock : public nn::Module {
     }
     using Module::forward;
 
+    // The same for the next positions x (1, m, embedding) of a sequence whose earlier
+    // positions' keys and values (1, t, embedding) are cached: only the new positions are
+    // computed, and their keys and values join the cache. With an empty cache (a prefill) the
+    // chunk attends causally to itself; afterwards one position at a time attends to all.
+    Variable decode(const Variable& x, Variable& keys, Variable& values) const {
+        const nn::AttentionWeights<float> w = attention_->weights();
+        const Variable h = normalize(*norm1_, x);
+        const Variable k = nn::project_heads(h, w.key_kernel, w.key_bias);
+        const Variable v = nn::project_heads(h, w.value_kernel, w.value_bias);
+        const bool prefill = !keys.defined();
+        keys = prefill ? k : concat({keys, k}, 1);
+        values = prefill ? v : concat({values, v}, 1);
+        const Variable q = nn::project_heads(h, w.query_kernel, w.query_bias);
+        const Variable o =
+            attention(q, keys, values, {.num_heads = attention_->num_heads(), .causal = prefill});
+        const Variable y = x + nn::project_output(o, w.output_kernel, w.output_bias);
+        const Variable hidden =
+            activate(fc_->activation(), linear(normalize(*norm2_, y), fc_->kernel(), fc_->bias()));
+        return y + linear(hidden, proj_->kernel(), proj_->bias());
+    }
+
   private:
+    // The layers' formulas on any number of positions (the layers themselves are built for a
+    // whole window).
+    static Variable normalize(const nn::LayerNormalization& n, const Variable& x) {
+        return layer_norm(x, n.gamma(), n.beta(), n.epsilon());
+    }
+
     // epsilon 1e-5 as torch's LayerNorm (Keras' default is 1e-3).
     std::shared_ptr<nn::LayerNormalization> norm1_ = std::make_shared<nn::LayerNormalization>(1e-5);
     std::shared_ptr<nn::MultiHeadAttention> attention_;
@@ -170,6 +198,35 @@ class CharTransformer : public nn::Module {
         return (*head_)((*norm_)(x));
     }
     using Module::forward;
+
+    // Keys and values of every block for the positions decoded so far.
+    struct Cache {
+        std::vector<Variable> keys, values;
+        std::size_t length = 0;
+    };
+
+    // The logits (vocabulary,) of the character after `ids`, which continue the cached
+    // positions (at most block_size in all).
+    Tensor decode(const std::vector<std::int64_t>& ids, Cache& cache) const {
+        const std::size_t m = ids.size();
+        Tensor tok = Tensor::from_shape({1, m}), pos = Tensor::from_shape({1, m});
+        for (std::size_t i = 0; i < m; ++i) {
+            tok(0, i) = float(ids[i]);
+            pos(0, i) = float(cache.length + i);
+        }
+        Variable x = (*tokens_)(Variable(tok)) + (*positions_)(Variable(pos));
+        cache.keys.resize(blocks_.size());
+        cache.values.resize(blocks_.size());
+        for (std::size_t b = 0; b < blocks_.size(); ++b) {
+            x = blocks_[b]->decode(x, cache.keys[b], cache.values[b]);
+        }
+        cache.length += m;
+        const Variable last = slice(x, 1, m - 1, m);
+        const Variable logits =
+            linear(layer_norm(last, norm_->gamma(), norm_->beta(), norm_->epsilon()),
+                   head_->kernel(), head_->bias());
+        return Tensor(xt::flatten(logits.value()));
+    }
 
     nlohmann::json config() const override {
         return {{"vocabulary", vocabulary_.serialize()},
@@ -332,19 +389,25 @@ int generate(const Options& o) {
     Rng rng(o.seed);
     const std::size_t block = model.block_size();
     const auto start = Clock::now();
+    // With cached keys and values each character costs one position's work. When the block is
+    // full, decoding restarts from the last half of it (positions 0.. again), where nanoGPT
+    // recomputes a window shifted by one for every character.
+    CharTransformer::Cache cache;
+    auto restart = [&](std::size_t keep) {
+        cache = {};
+        return model.decode(
+            std::vector<std::int64_t>(ids.end() - long(std::min(keep, ids.size())), ids.end()),
+            cache);
+    };
+    Tensor logits = restart(block);
     std::string out;
-    Tensor window = xt::zeros<float>({std::size_t(1), block});
     for (int i = 0; i < o.generate; ++i) {
-        // The last block_size characters (nanoGPT crops the same way), left-aligned: attention
-        // is causal, so the filler after them changes nothing at their positions.
-        const std::size_t n = std::min(ids.size(), block);
-        for (std::size_t t = 0; t < n; ++t) window(0, t) = float(ids[ids.size() - n + t]);
-        const Variable logits = model(Variable(window));
         const std::int64_t next = sample_categorical(
-            Tensor(xt::view(logits.value(), 0, n - 1)),
-            {.temperature = o.temperature, .top_k = std::size_t(o.top_k)}, rng)();
+            logits, {.temperature = o.temperature, .top_k = std::size_t(o.top_k)}, rng)();
         ids.push_back(next);
         out.push_back(vocab.character(next));
+        if (i + 1 == o.generate) break;
+        logits = cache.length == block ? restart(block / 2) : model.decode({next}, cache);
     }
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
     std::cout << out << std::flush;

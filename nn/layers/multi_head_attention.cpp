@@ -51,20 +51,22 @@ long as_long(std::size_t v) {
     return static_cast<long>(v);
 }
 
-// A (features, heads, dim) kernel as the (features, heads * dim) matrix of one product, and
-// the output kernel (heads, dim, out) as (heads * dim, out); biases flattened.
-template <class T>
-VariableOf<T> as_matrix(const VariableOf<T>& kernel) {
-    const Shape s = kernel.shape();
-    return reshape(kernel, {as_long(s[0]), -1});
-}
-
-template <class T>
-VariableOf<T> flat(const VariableOf<T>& bias) {
-    return bias.defined() ? reshape(bias, {-1}) : bias;
-}
-
 }  // namespace
+
+// The (features, heads, dim) kernel as the (features, heads * dim) matrix of one product.
+template <class T>
+VariableOf<T> project_heads(const VariableOf<T>& x, const VariableOf<T>& kernel,
+                            const VariableOf<T>& bias) {
+    return linear(x, reshape(kernel, {as_long(kernel.shape()[0]), -1}),
+                  bias.defined() ? reshape(bias, {-1}) : bias);
+}
+
+// The (heads, dim, output) kernel as the (heads * dim, output) matrix.
+template <class T>
+VariableOf<T> project_output(const VariableOf<T>& o, const VariableOf<T>& kernel,
+                             const VariableOf<T>& bias) {
+    return linear(o, reshape(kernel, {-1, as_long(kernel.shape().back())}), bias);
+}
 
 template <class T>
 VariableOf<T> multi_head_attention(const VariableOf<T>& query, const VariableOf<T>& value,
@@ -78,18 +80,20 @@ VariableOf<T> multi_head_attention(const VariableOf<T>& query, const VariableOf<
                              format_shape(qk) + " and " + format_shape(ok));
     }
     options.num_heads = qk[1];
-    const VariableOf<T> q = linear(query, as_matrix(w.query_kernel), flat(w.query_bias));
-    const VariableOf<T> k = linear(key, as_matrix(w.key_kernel), flat(w.key_bias));
-    const VariableOf<T> v = linear(value, as_matrix(w.value_kernel), flat(w.value_bias));
-    const VariableOf<T> o = attention(q, k, v, options);
-    return linear(o, reshape(w.output_kernel, {as_long(ok[0] * ok[1]), as_long(ok[2])}),
-                  w.output_bias);
+    const VariableOf<T> q = project_heads(query, w.query_kernel, w.query_bias);
+    const VariableOf<T> k = project_heads(key, w.key_kernel, w.key_bias);
+    const VariableOf<T> v = project_heads(value, w.value_kernel, w.value_bias);
+    return project_output(attention(q, k, v, options), w.output_kernel, w.output_bias);
 }
 
 #define XGRAD_INSTANTIATE_MHA(T)                                                                  \
     template VariableOf<T> multi_head_attention(const VariableOf<T>&, const VariableOf<T>&,       \
                                                 const VariableOf<T>&, const AttentionWeights<T>&, \
-                                                AttentionOptions);
+                                                AttentionOptions);                                \
+    template VariableOf<T> project_heads(const VariableOf<T>&, const VariableOf<T>&,              \
+                                         const VariableOf<T>&);                                   \
+    template VariableOf<T> project_output(const VariableOf<T>&, const VariableOf<T>&,             \
+                                          const VariableOf<T>&);
 XGRAD_FOR_EACH_DTYPE(XGRAD_INSTANTIATE_MHA)
 
 MultiHeadAttention::MultiHeadAttention(std::size_t num_heads, std::size_t key_dim,
@@ -166,6 +170,7 @@ void MultiHeadAttention::build(const std::vector<Shape>& input_shapes) {
 
 AttentionWeights<float> MultiHeadAttention::weights() const {
     AttentionWeights<float> w;
+    if (!built()) return w;
     Variable* slots[4][2] = {{&w.query_kernel, &w.query_bias},
                              {&w.key_kernel, &w.key_bias},
                              {&w.value_kernel, &w.value_bias},

@@ -35,6 +35,16 @@ struct AttentionWeights {
     VariableOf<T> output_kernel, output_bias;  // (heads, value_dim, output_dim), (output_dim,)
 };
 
+// x (batch, time, features) through a (features, heads, dim) kernel and its (heads, dim) bias
+// (may be empty): (batch, time, heads * dim), the layout attention() takes.
+template <class T>
+VariableOf<T> project_heads(const VariableOf<T>& x, const VariableOf<T>& kernel,
+                            const VariableOf<T>& bias);
+// attention()'s output (batch, time, heads * dim) through the (heads, dim, output) kernel.
+template <class T>
+VariableOf<T> project_output(const VariableOf<T>& o, const VariableOf<T>& kernel,
+                             const VariableOf<T>& bias);
+
 // The layer's formula in any precision (float64 for gradient checks): projections, attention
 // with `options` (num_heads is taken from the kernels) and the output projection.
 template <class T>
@@ -77,9 +87,12 @@ class MultiHeadAttention : public Module {
     // For self-attention on (time, features).
     std::optional<std::uint64_t> weight_count(const Shape& input_shape) const override;
 
+    // The weights as multi_head_attention() takes them (empty handles before build()), e.g.
+    // for incremental decoding with cached keys and values.
+    AttentionWeights<float> weights() const;
+
   private:
     void check_shapes(const std::vector<Shape>& shapes) const;
-    AttentionWeights<float> weights() const;
 
     std::size_t num_heads_, key_dim_, value_dim_;
     bool use_bias_;
