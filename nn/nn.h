@@ -13,6 +13,8 @@
 #include "nn/layers/flatten.h"
 #include "nn/layers/global_average_pooling.h"
 #include "nn/layers/initializers.h"
+#include "nn/layers/layer_normalization.h"
+#include "nn/layers/multi_head_attention.h"
 #include "nn/layers/normalization.h"
 #include "nn/layers/pooling.h"
 #include "nn/layers/recurrent.h"

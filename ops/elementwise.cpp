@@ -7,6 +7,7 @@
 #include <xtensor/xoperation.hpp>
 
 #include "framework/broadcast.h"
+#include "framework/errors.h"
 #include "framework/record.h"
 #include "ops/broadcast.h"
 
@@ -205,6 +206,24 @@ VariableOf<T> sqrt(const VariableOf<T>& x) {
 }
 
 template <class T>
+VariableOf<T> sin(const VariableOf<T>& x) {
+    return record<T>(
+        "sin", xt::sin(x.value()), {x},
+        [](const BackwardContext<T>& c) { return Grads<T>{c.grad * xt::cos(c.input(0))}; },
+        [](const GraphBackwardContext<T>& c) { return VariableList<T>{c.grad * cos(c.input(0))}; });
+}
+
+template <class T>
+VariableOf<T> cos(const VariableOf<T>& x) {
+    return record<T>(
+        "cos", xt::cos(x.value()), {x},
+        [](const BackwardContext<T>& c) { return Grads<T>{-c.grad * xt::sin(c.input(0))}; },
+        [](const GraphBackwardContext<T>& c) {
+            return VariableList<T>{-c.grad * sin(c.input(0))};
+        });
+}
+
+template <class T>
 VariableOf<T> abs(const VariableOf<T>& x) {
     // xt::sign is 0 at 0, which gives the documented zero gradient there.
     return record<T>(
@@ -349,6 +368,23 @@ VariableOf<T> where(const Mask& mask, const VariableOf<T>& a, const Same<Variabl
         });
 }
 
+template <class T>
+VariableOf<T> masked_fill(const VariableOf<T>& x, const Mask& mask, double value) {
+    const Shape xs = x.shape(), ms = to_shape(mask.shape());
+    bool fits = ms.size() <= xs.size();
+    try {
+        fits = fits && broadcast_shapes("masked_fill", xs, ms) == xs;
+    } catch (const ShapeError&) {
+        fits = false;
+    }
+    if (!fits) {
+        throw ShapeError("masked_fill", "mask of shape " + format_shape(ms) +
+                                            " does not broadcast to x of shape " +
+                                            format_shape(xs));
+    }
+    return where(mask, VariableOf<T>(static_cast<T>(value)), x);
+}
+
 #undef XGRAD_APPLY
 
 #define XGRAD_INSTANTIATE_ELEMENTWISE(T)                                           \
@@ -364,6 +400,9 @@ VariableOf<T> where(const Mask& mask, const VariableOf<T>& a, const Same<Variabl
     template VariableOf<T> sqrt(const VariableOf<T>&);                             \
     template VariableOf<T> abs(const VariableOf<T>&);                              \
     template VariableOf<T> erf(const VariableOf<T>&);                              \
+    template VariableOf<T> sin(const VariableOf<T>&);                              \
+    template VariableOf<T> cos(const VariableOf<T>&);                              \
+    template VariableOf<T> masked_fill(const VariableOf<T>&, const Mask&, double); \
     template VariableOf<T> clamp(const VariableOf<T>&, double, double);            \
     template VariableOf<T> minimum<T>(const VariableOf<T>&, const VariableOf<T>&); \
     template VariableOf<T> maximum<T>(const VariableOf<T>&, const VariableOf<T>&); \

@@ -40,6 +40,11 @@ VariableOf<T> sqrt(const VariableOf<T>& x);
 // The gradient at 0 is 0.
 template <class T>
 VariableOf<T> abs(const VariableOf<T>& x);
+// Sine and cosine (position encodings); each is the other's derivative.
+template <class T>
+VariableOf<T> sin(const VariableOf<T>& x);
+template <class T>
+VariableOf<T> cos(const VariableOf<T>& x);
 // The error function (exact gelu is built on it).
 template <class T>
 VariableOf<T> erf(const VariableOf<T>& x);
@@ -58,6 +63,12 @@ VariableOf<T> maximum(const VariableOf<T>& a, const Same<VariableOf<T>>& b);
 // a where mask is true, b elsewhere; the three shapes broadcast together.
 template <class T>
 VariableOf<T> where(const Mask& mask, const VariableOf<T>& a, const Same<VariableOf<T>>& b);
+
+// x with `value` where mask is true (torch.masked_fill); the mask broadcasts to x's shape
+// (a mask that would enlarge x is a ShapeError naming masked_fill and both shapes). The
+// gradient flows where the mask is false.
+template <class T>
+VariableOf<T> masked_fill(const VariableOf<T>& x, const Mask& mask, double value);
 
 namespace detail {
 template <class V>

@@ -22,20 +22,23 @@ inline int blas_threads() {
     return std::max(1, openblas_get_num_threads());
 }
 
-// Row-major C = op(A) op(B) + beta C with C of shape (m, n) and leading dimension n; op(A) is
-// (m, k) and op(B) is (k, n). The transpose flags let backward use A^T and B^T in place.
+// Row-major C = alpha op(A) op(B) + beta C with C of shape (m, n) and explicit leading
+// dimensions (row strides), so that a matrix can be a column block of a wider one (one
+// attention head of a (time, heads * dim) tensor).
 template <class T>
-void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, const T* a,
-          const T* b, T beta, T* c) {
+void gemm_strided(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, T alpha,
+                  const T* a, std::size_t lda, const T* b, std::size_t ldb, T beta, T* c,
+                  std::size_t ldc) {
     if (m == 0 || n == 0) return;
     if (k == 0) {  // an empty sum; BLAS rejects a leading dimension of 0
-        if (beta == T(0)) std::fill(c, c + m * n, T(0));
+        for (std::size_t i = 0; i < m; ++i) {
+            for (std::size_t j = 0; j < n; ++j)
+                c[i * ldc + j] = beta == T(0) ? T(0) : beta * c[i * ldc + j];
+        }
         return;
     }
     const auto ta = trans_a ? CblasTrans : CblasNoTrans;
     const auto tb = trans_b ? CblasTrans : CblasNoTrans;
-    const auto lda = static_cast<blasint>(trans_a ? m : k);
-    const auto ldb = static_cast<blasint>(trans_b ? k : n);
     const auto M = static_cast<blasint>(m), N = static_cast<blasint>(n);
     const auto K = static_cast<blasint>(k);
     // OpenBLAS splits every product above about 262,000 multiply-adds over all its threads.
@@ -46,11 +49,22 @@ void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t 
     const bool alone = threads > 1 && double(m) * double(n) * double(k) < kThreadedGemmMin;
     if (alone) openblas_set_num_threads(1);
     if constexpr (std::is_same_v<T, float>) {
-        cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, 1.0f, a, lda, b, ldb, beta, c, N);
+        cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, alpha, a, static_cast<blasint>(lda), b,
+                    static_cast<blasint>(ldb), beta, c, static_cast<blasint>(ldc));
     } else {
-        cblas_dgemm(CblasRowMajor, ta, tb, M, N, K, 1.0, a, lda, b, ldb, beta, c, N);
+        cblas_dgemm(CblasRowMajor, ta, tb, M, N, K, alpha, a, static_cast<blasint>(lda), b,
+                    static_cast<blasint>(ldb), beta, c, static_cast<blasint>(ldc));
     }
     if (alone) openblas_set_num_threads(threads);
+}
+
+// Row-major C = op(A) op(B) + beta C with C of shape (m, n) and leading dimension n; op(A) is
+// (m, k) and op(B) is (k, n). The transpose flags let backward use A^T and B^T in place.
+template <class T>
+void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, const T* a,
+          const T* b, T beta, T* c) {
+    gemm_strided<T>(trans_a, trans_b, m, n, k, T(1), a, trans_a ? m : k, b, trans_b ? k : n, beta,
+                    c, n);
 }
 
 }  // namespace xgrad

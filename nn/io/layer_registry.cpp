@@ -14,6 +14,8 @@
 #include "nn/layers/embedding.h"
 #include "nn/layers/flatten.h"
 #include "nn/layers/global_average_pooling.h"
+#include "nn/layers/layer_normalization.h"
+#include "nn/layers/multi_head_attention.h"
 #include "nn/layers/normalization.h"
 #include "nn/layers/pooling.h"
 #include "nn/layers/recurrent.h"
@@ -77,6 +79,9 @@ void register_builtin_layers(Registry& r) {
     add_builtin<SimpleRNN>(r, "SimpleRNN");
     add_builtin<LSTM>(r, "LSTM");
     add_builtin<GRU>(r, "GRU");
+    add_builtin<GlobalAveragePooling1D>(r, "GlobalAveragePooling1D");
+    add_builtin<LayerNormalization>(r, "LayerNormalization");
+    add_builtin<MultiHeadAttention>(r, "MultiHeadAttention");
 }
 
 Registry& registry() {

@@ -128,3 +128,37 @@ TEST_CASE("an unbuilt model has no summary") {
                          "shape, call build(input_shape) or call the model on a batch",
                          std::logic_error);
 }
+
+TEST_CASE(
+    "sequence layers: summary rows of Dense, Dropout and pooling on (batch, time, features)") {
+    nn::Sequential model;
+    nn::LayerNormalization norm;
+    norm.set_input_shape({10, 16});
+    model.add(norm);
+    model.add(nn::MultiHeadAttention(2, 4));
+    model.add(nn::Dense(32, "gelu"));  // on the last axis: (None, 10, 32)
+    model.add(nn::Dropout(0.1));
+    model.add(nn::GlobalAveragePooling1D());
+    model.add(nn::Dense(3));
+    // Counted as Keras counts them: 2 * 16; MultiHeadAttention 3 * (16 * 2 * 4 + 8) + 2 * 4 * 16
+    // + 16; 16 * 32 + 32; 32 * 3 + 3.
+    const std::vector<nn::SummaryRow> rows = {
+        {"layer_normalization (LayerNormalization)", "(None, 10, 16)", 32},
+        {"multi_head_attention (MultiHeadAttention)", "(None, 10, 16)", 552},
+        {"dense (Dense)", "(None, 10, 32)", 544},
+        {"dropout (Dropout)", "(None, 10, 32)", 0},
+        {"global_average_pooling1d (GlobalAveragePooling1D)", "(None, 32)", 0},
+        {"dense_1 (Dense)", "(None, 3)", 99}};
+    CHECK(model.summary() == nn::format_summary("sequential", rows, 1227, 1227));
+    // Dropout over a sequence: in training some elements of the (batch, time, features) output
+    // are zero and the rest scaled; the model's output has the pooled shape.
+    manual_seed(1);
+    nn::Dropout drop(0.5);
+    const Variable d = drop(Variable(Tensor(xt::ones<float>({4, 10, 32}))));
+    CHECK(d.shape() == Shape{4, 10, 32});
+    const double zeros = double(xt::sum(xt::equal(d.value(), 0.f))());
+    CHECK(zeros > 0.3 * 1280);
+    CHECK(zeros < 0.7 * 1280);
+    CHECK(xt::amax(d.value())() == doctest::Approx(2.f));
+    CHECK(model(Variable(Tensor(xt::ones<float>({2, 10, 16})))).shape() == Shape{2, 3});
+}

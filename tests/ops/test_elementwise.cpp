@@ -275,3 +275,32 @@ TEST_CASE("broadcast_to and sum_to: values, first and second derivatives") {
         },
         {A23});
 }
+
+TEST_CASE("sin, cos: values, gradient checks, second derivatives") {
+    const Tensor64 x = {{-2.0, -0.5, 0.0}, {0.7, 1.5, 3.0}};
+    XGRAD_CHECK_TENSOR_CLOSE(sin(Variable64(x)).value(), Tensor64(xt::sin(x)));
+    XGRAD_CHECK_TENSOR_CLOSE(cos(Variable64(x)).value(), Tensor64(xt::cos(x)));
+    for (auto f :
+         {+[](const V& in) { return sin(in[0]); }, +[](const V& in) { return cos(in[0]); }}) {
+        XGRAD_CHECK_GRADCHECK(f, {x});
+        XGRAD_CHECK_GRADGRADCHECK(f, {x});
+    }
+}
+
+TEST_CASE("masked_fill: value where the mask is true, a broadcast mask, gradients, errors") {
+    const Variable x(Tensor{{1.f, 2.f, 3.f}, {4.f, 5.f, 6.f}});
+    XGRAD_CHECK_TENSOR_CLOSE(masked_fill(x, Mask{false, true, false}, -9.0).value(),
+                             Tensor({{1.f, -9.f, 3.f}, {4.f, -9.f, 6.f}}));
+    const Mask m = {{true, false, false}, {false, false, true}};
+    const auto f = [m](const V& in) { return masked_fill(in[0] * in[0], m, 2.0); };
+    const Tensor64 x64 = {{0.5, -1.0, 2.0}, {1.5, 0.3, -0.7}};
+    XGRAD_CHECK_GRADCHECK(f, {x64});
+    XGRAD_CHECK_GRADGRADCHECK(f, {x64});
+    CHECK_THROWS_WITH_AS(
+        masked_fill(x, Mask(xt::ones<bool>({3, 1})), 0.0),
+        "masked_fill: mask of shape (3, 1) does not broadcast to x of shape (2, 3)", ShapeError);
+    CHECK_THROWS_WITH_AS(masked_fill(x, Mask::from_shape({1, 2, 3}), 0.0),
+                         "masked_fill: mask of shape (1, 2, 3) does not broadcast to x of shape "
+                         "(2, 3)",
+                         ShapeError);
+}
