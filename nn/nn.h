@@ -12,10 +12,13 @@
 #include "nn/layers/flatten.h"
 #include "nn/layers/global_average_pooling.h"
 #include "nn/layers/initializers.h"
+#include "nn/layers/merge.h"
 #include "nn/layers/normalization.h"
 #include "nn/layers/pooling.h"
 #include "nn/layers/reshape_layer.h"
 
+#include "nn/models/input.h"
+#include "nn/models/model.h"
 #include "nn/models/sequential.h"
 #include "nn/models/summary.h"
 

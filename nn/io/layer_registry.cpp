@@ -13,9 +13,12 @@
 #include "nn/layers/dropout_layer.h"
 #include "nn/layers/flatten.h"
 #include "nn/layers/global_average_pooling.h"
+#include "nn/layers/merge.h"
 #include "nn/layers/normalization.h"
 #include "nn/layers/pooling.h"
 #include "nn/layers/reshape_layer.h"
+#include "nn/models/input.h"
+#include "nn/models/model.h"
 #include "nn/models/sequential.h"
 
 namespace xgrad::nn {
@@ -30,6 +33,7 @@ constexpr int max_depth = 64;
 struct Entry {
     std::type_index type;
     LayerFactory factory;
+    LayerMover mover;
 };
 
 struct Registry {
@@ -39,7 +43,7 @@ struct Registry {
 };
 
 void add_entry(Registry& r, const std::string& type_name, std::type_index type,
-               LayerFactory factory) {
+               LayerFactory factory, LayerMover mover) {
     if (type_name.empty()) throw std::invalid_argument("register_layer: the type name is empty");
     auto it = r.entries.find(type_name);
     if (it != r.entries.end()) {
@@ -47,13 +51,13 @@ void add_entry(Registry& r, const std::string& type_name, std::type_index type,
         throw std::invalid_argument("register_layer: the type name '" + type_name +
                                     "' is already registered for another class");
     }
-    r.entries.emplace(type_name, Entry{type, std::move(factory)});
+    r.entries.emplace(type_name, Entry{type, std::move(factory), std::move(mover)});
     r.order.push_back(type_name);
 }
 
 template <class L>
 void add_builtin(Registry& r, const std::string& type_name) {
-    add_entry(r, type_name, typeid(L), layer_factory<L>());
+    add_entry(r, type_name, typeid(L), layer_factory<L>(), layer_mover<L>());
 }
 
 // The library's own layers. A new built-in layer adds its line here (see the header for why
@@ -71,6 +75,14 @@ void register_builtin_layers(Registry& r) {
     add_builtin<Normalization>(r, "Normalization");
     add_builtin<Reshape>(r, "Reshape");
     add_builtin<GlobalAveragePooling2D>(r, "GlobalAveragePooling2D");
+    add_builtin<Model>(r, "Functional");
+    add_builtin<InputLayer>(r, "InputLayer");
+    add_builtin<Add>(r, "Add");
+    add_builtin<Subtract>(r, "Subtract");
+    add_builtin<Multiply>(r, "Multiply");
+    add_builtin<Average>(r, "Average");
+    add_builtin<Maximum>(r, "Maximum");
+    add_builtin<Concatenate>(r, "Concatenate");
 }
 
 Registry& registry() {
@@ -201,10 +213,17 @@ std::uint64_t saturating_product(std::initializer_list<std::uint64_t> factors) {
 
 // ---- the registry ----
 
-void register_layer_type(const std::string& type_name, std::type_index type, LayerFactory factory) {
+void register_layer_type(const std::string& type_name, std::type_index type, LayerFactory factory,
+                         LayerMover mover) {
     Registry& r = registry();
     std::lock_guard lock(r.mutex);
-    add_entry(r, type_name, type, std::move(factory));
+    add_entry(r, type_name, type, std::move(factory), std::move(mover));
+}
+
+std::shared_ptr<Module> adopt_registered(Module&& layer) {
+    const auto entry = find_entry(layer.type_name());
+    if (!entry || !entry->mover || entry->type != std::type_index(typeid(layer))) return nullptr;
+    return entry->mover(std::move(layer));
 }
 
 std::vector<std::string> registered_layers() {
