@@ -134,7 +134,7 @@ void BM_AdamStepXtensorExpressions(benchmark::State& state) {
             const Tensor& g = params[i].grad();
             m[i] = b1 * m[i] + (1 - b1) * g;
             v[i] = b2 * v[i] + (1 - b2) * g * g;
-            params[i].value() -= step * m[i] / (xt::sqrt(v[i]) + eps);
+            params[i].mutable_value() -= step * m[i] / (xt::sqrt(v[i]) + eps);
         }
         benchmark::ClobberMemory();
     }

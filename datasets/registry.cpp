@@ -3,6 +3,9 @@
 #include <map>
 #include <mutex>
 #include <stdexcept>
+#include <vector>
+
+#include "framework/names.h"
 
 namespace xgrad::data {
 
@@ -29,9 +32,9 @@ Registry& registry() {
 }
 
 std::string known_names(const std::map<std::string, DatasetFactory>& factories) {
-    std::string out;
-    for (const auto& [name, f] : factories) out += (out.empty() ? "" : ", ") + name;
-    return out;
+    std::vector<std::string> names;
+    for (const auto& entry : factories) names.push_back(entry.first);
+    return join_names(names);
 }
 
 }  // namespace

@@ -28,8 +28,8 @@ int main() {
     }
     Variable w = parameter(Tensor::from_shape({2, 2}));
     Variable b = parameter(Tensor::from_shape({2}));
-    w.value().fill(0.f);
-    b.value().fill(0.f);
+    w.mutable_value().fill(0.f);
+    b.mutable_value().fill(0.f);
     optim::Adam opt({w, b}, {.learning_rate = 0.1});
 
     const Variable data(inputs);

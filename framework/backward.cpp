@@ -59,6 +59,30 @@ void add_into(VariableOf<T>& sum, VariableOf<T>&& g) {
     sum = sum + g;
 }
 
+// Backward reads the values the forward pass saw: an input or the output changed in place
+// since (mutable_value()) would give a wrong gradient without a word, so it is an error.
+// Every input is checked, also those an op's backward does not read (xgrad does not know
+// which ones it reads), which is stricter than PyTorch for add and its kind.
+template <class T>
+void check_unchanged(const Node<T>& node) {
+    auto changed = [&](const std::string& what, const Node<T>& saved, std::uint64_t then) {
+        return GraphError("backward of '" + std::string(node.op) + "': " + what + " (shape " +
+                          format_shape_of(saved.value) +
+                          ") was changed in place after the op recorded it (version " +
+                          std::to_string(saved.version) + ", recorded at version " +
+                          std::to_string(then) +
+                          "); run the forward pass again after changing it, e.g. call "
+                          "optimizer.step() only after backward()");
+    };
+    if (node.version != 0) throw changed("its output", node, 0);
+    for (std::size_t i = 0; i < node.inputs.size(); ++i) {
+        if (node.inputs[i]->version != node.input_versions[i]) {
+            throw changed("its input " + std::to_string(i), *node.inputs[i],
+                          node.input_versions[i]);
+        }
+    }
+}
+
 template <class T>
 Grads<T> input_grads(const std::shared_ptr<Node<T>>& node, const TensorOf<T>& g) {
     return node->backward(BackwardContext<T>{g, node->value, *node});
@@ -192,6 +216,7 @@ std::vector<VariableOf<T>> propagate(const std::vector<std::shared_ptr<Node<T>>>
             continue;
         }
 
+        check_unchanged(*node);
         auto grads = input_grads<T>(node, grad);
         if (grads.size() != node->inputs.size()) {
             throw GraphError(std::string("backward of '") + node->op + "' returned " +

@@ -2,11 +2,14 @@
 // to the node's inputs. Variables are handles to nodes.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <type_traits>
 #include <utility>
 #include <vector>
+
+#include <xtensor/xstorage.hpp>
 
 #include "framework/tensor.h"
 
@@ -72,6 +75,12 @@ struct Node {
     // holds the same values).
     std::shared_ptr<Node> grad_node;
     bool released = false;  // backward ran and freed this node's part of the graph
+    // How many times `value` was changed in place (VariableOf::mutable_value()). An op saves
+    // its inputs' versions when it is recorded; backward compares them, so that a value
+    // changed between the forward pass and backward is an error, not a wrong gradient.
+    std::uint64_t version = 0;
+    // inputs[i]->version when recorded; inline for up to 4 inputs, so no allocation per op.
+    xt::svector<std::uint64_t, 4> input_versions;
 
     Node() = default;
     Node(const Node&) = delete;

@@ -56,7 +56,11 @@ VariableOf<T> record_inputs(const char* op, TensorOf<T> value, const Inputs& inp
     node->requires_grad = true;
     node->op = op;
     node->inputs.reserve(inputs.size());
-    for (const auto& in : inputs) node->inputs.push_back(in.node());
+    node->input_versions.reserve(inputs.size());
+    for (const auto& in : inputs) {
+        node->inputs.push_back(in.node());
+        node->input_versions.push_back(in.node()->version);
+    }
     node->backward = std::move(backward);
     node->graph_backward = std::move(graph_backward);
     return VariableOf<T>(std::move(node));
@@ -86,6 +90,7 @@ VariableOf<T> keep_input(VariableOf<T> y, const char* op, const VariableOf<T>& x
     if (y.node()->is_leaf()) {
         y.node()->op = op;
         y.node()->inputs = {x.node()};
+        y.node()->input_versions = {x.node()->version};
     }
     return y;
 }

@@ -49,9 +49,17 @@ class VariableOf {
 
     bool defined() const { return node_ != nullptr; }
 
-    // The value. The handle is shallow, so this is mutable through a const handle, like
-    // shared_ptr: optimizers update parameter values in place.
-    TensorOf<T>& value() const { return checked().value; }
+    // The value, to read.
+    const TensorOf<T>& value() const { return checked().value; }
+    // The value, to change in place (optimizers, loading weights, a user's own update). The
+    // handle is shallow, so this works through a const handle, like shared_ptr. Each call
+    // counts as a change: a graph that recorded the old value refuses to back-propagate
+    // through it (backward names the op). Call it for each change, not once to keep.
+    TensorOf<T>& mutable_value() const {
+        Node<T>& n = checked();
+        ++n.version;
+        return n.value;
+    }
     Shape shape() const { return to_shape(checked().value.shape()); }
     std::size_t ndim() const { return checked().value.dimension(); }
     std::size_t size() const { return checked().value.size(); }

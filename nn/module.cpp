@@ -328,7 +328,7 @@ void Module::load_state_dict(const std::map<std::string, Tensor>& state) {
         throw std::invalid_argument(name() + ": cannot load the state dict: " + problem);
     }
     // Assign in place so that optimizers holding these handles see the new values.
-    for (const auto& [name, v] : named_parameters()) v.value() = state.at(name);
+    for (const auto& [name, v] : named_parameters()) v.mutable_value() = state.at(name);
 }
 
 Variable Module::register_parameter(const std::string& name, Tensor init, bool trainable) {

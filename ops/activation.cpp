@@ -6,11 +6,14 @@
 #include <stdexcept>
 
 #include "framework/errors.h"
+#include "framework/names.h"
 #include "framework/record.h"
 #include "framework/vectorize.h"
+#include "ops/axis.h"
 #include "ops/elementwise.h"
 #include "ops/reduce.h"
 #include "ops/relu_loops.h"
+#include "ops/shifted_exp.h"
 
 namespace xgrad {
 
@@ -81,55 +84,21 @@ T stable_sigmoid(T x) {
     return e / (T(1) + e);
 }
 
-// A tensor viewed as (outer, n, inner) around one axis: element (o, i, j) sits at
-// o * n * inner + i * inner + j in row-major order.
-struct AxisView {
-    std::size_t outer = 1, n = 1, inner = 1;
-};
-
-template <class S>
-AxisView axis_view(const char* op, const S& shape, int axis) {
-    const long rank = static_cast<long>(shape.size());
-    const long a = axis < 0 ? axis + rank : axis;
-    if (a < 0 || a >= rank) {
-        throw ShapeError(op, "axis " + std::to_string(axis) +
-                                 " is out of range for a tensor of shape " +
-                                 format_shape(to_shape(shape)));
-    }
-    AxisView v;
-    for (long d = 0; d < rank; ++d) {
-        if (d < a) v.outer *= shape[d];
-        if (d == a) v.n = shape[d];
-        if (d > a) v.inner *= shape[d];
-    }
-    return v;
-}
-
 // log_softmax (log_output) or softmax along the axis, with the maximum of each slice
 // subtracted so that exp never overflows.
 template <class T>
-TensorOf<T> softmax_forward(const TensorOf<T>& x, const AxisView& v, bool log_output) {
+TensorOf<T> softmax_forward(const TensorOf<T>& x, const AxisBlocks& v, bool log_output) {
     TensorOf<T> y = TensorOf<T>::from_shape(x.shape());
     const T* in = x.data();
     T* out = y.data();
-    for (std::size_t o = 0; o < v.outer; ++o) {
-        for (std::size_t j = 0; j < v.inner; ++j) {
-            const std::size_t base = o * v.n * v.inner + j;
-            T mx = -std::numeric_limits<T>::infinity();
-            for (std::size_t i = 0; i < v.n; ++i) mx = std::max(mx, in[base + i * v.inner]);
-            T total = 0;
-            for (std::size_t i = 0; i < v.n; ++i) {
-                const T e = std::exp(in[base + i * v.inner] - mx);
-                out[base + i * v.inner] = e;
-                total += e;
-            }
-            const T log_total = std::log(total);
-            for (std::size_t i = 0; i < v.n; ++i) {
-                T& r = out[base + i * v.inner];
-                r = log_output ? in[base + i * v.inner] - mx - log_total : r / total;
-            }
+    for_each_slice(v, [&](std::size_t base) {
+        const auto [mx, total] = shifted_exp(in + base, out + base, v.n, v.inner);
+        const T log_total = std::log(total);
+        for (std::size_t i = 0; i < v.n; ++i) {
+            T& r = out[base + i * v.inner];
+            r = log_output ? in[base + i * v.inner] - mx - log_total : r / total;
         }
-    }
+    });
     return y;
 }
 
@@ -222,11 +191,12 @@ VariableOf<T> gelu(const VariableOf<T>& x, bool approximate) {
 
 template <class T>
 VariableOf<T> sigmoid(const VariableOf<T>& x) {
-    return keep_input(unary<T>(
-                          "sigmoid", x, [](T v) { return stable_sigmoid(v); },
-                          [](T, T y) { return y * (T(1) - y); },
-                          [](const VariableOf<T>&, const VariableOf<T>& y) { return y * (T(1) - y); }),
-                      "sigmoid", x);
+    return keep_input(
+        unary<T>(
+            "sigmoid", x, [](T v) { return stable_sigmoid(v); },
+            [](T, T y) { return y * (T(1) - y); },
+            [](const VariableOf<T>&, const VariableOf<T>& y) { return y * (T(1) - y); }),
+        "sigmoid", x);
 }
 
 template <class T>
@@ -291,44 +261,42 @@ VariableOf<T> hard_sigmoid(const VariableOf<T>& x) {
 
 template <class T>
 VariableOf<T> softmax(const VariableOf<T>& x, int axis) {
-    const AxisView v = axis_view("softmax", x.value().shape(), axis);
+    const Shape shape = x.shape();
+    const std::size_t a = normalize_axis("softmax", axis, shape);
+    const AxisBlocks v = around_axis(shape, a);
     // "softmax" is along the last axis: the one losses fuse with (nn/training/losses.h).
-    const long rank = static_cast<long>(x.value().dimension());
-    const char* op = (axis < 0 ? axis + rank : axis) == rank - 1 ? "softmax" : "softmax_inner_axis";
-    return keep_input(
-        record<T>(
-            op, softmax_forward(x.value(), v, false), {x},
-            [v](const BackwardContext<T>& c) {
-                // dx = y * (g - sum(g * y)) along the axis.
-                TensorOf<T> dx = TensorOf<T>::from_shape(c.grad.shape());
-                const T* g = c.grad.data();
-                const T* y = c.output.data();
-                T* out = dx.data();
-                for (std::size_t o = 0; o < v.outer; ++o) {
-                    for (std::size_t j = 0; j < v.inner; ++j) {
-                        const std::size_t base = o * v.n * v.inner + j;
-                        T dot = 0;
-                        for (std::size_t i = 0; i < v.n; ++i) {
-                            dot += g[base + i * v.inner] * y[base + i * v.inner];
-                        }
-                        for (std::size_t i = 0; i < v.n; ++i) {
-                            const std::size_t p = base + i * v.inner;
-                            out[p] = y[p] * (g[p] - dot);
-                        }
-                    }
-                }
-                return Grads<T>{std::move(dx)};
-            },
-            [axis](const GraphBackwardContext<T>& c) {
-                const VariableOf<T> y = c.output();
-                return VariableList<T>{y * (c.grad - sum(c.grad * y, {axis}, true))};
-            }),
-        op, x);
+    const char* op = a + 1 == shape.size() ? "softmax" : "softmax_inner_axis";
+    return keep_input(record<T>(
+                          op, softmax_forward(x.value(), v, false), {x},
+                          [v](const BackwardContext<T>& c) {
+                              // dx = y * (g - sum(g * y)) along the axis.
+                              TensorOf<T> dx = TensorOf<T>::from_shape(c.grad.shape());
+                              const T* g = c.grad.data();
+                              const T* y = c.output.data();
+                              T* out = dx.data();
+                              for_each_slice(v, [&](std::size_t base) {
+                                  T dot = 0;
+                                  for (std::size_t i = 0; i < v.n; ++i) {
+                                      dot += g[base + i * v.inner] * y[base + i * v.inner];
+                                  }
+                                  for (std::size_t i = 0; i < v.n; ++i) {
+                                      const std::size_t p = base + i * v.inner;
+                                      out[p] = y[p] * (g[p] - dot);
+                                  }
+                              });
+                              return Grads<T>{std::move(dx)};
+                          },
+                          [axis](const GraphBackwardContext<T>& c) {
+                              const VariableOf<T> y = c.output();
+                              return VariableList<T>{y * (c.grad - sum(c.grad * y, {axis}, true))};
+                          }),
+                      op, x);
 }
 
 template <class T>
 VariableOf<T> log_softmax(const VariableOf<T>& x, int axis) {
-    const AxisView v = axis_view("log_softmax", x.value().shape(), axis);
+    const Shape shape = x.shape();
+    const AxisBlocks v = around_axis(shape, normalize_axis("log_softmax", axis, shape));
     return record<T>(
         "log_softmax", softmax_forward(x.value(), v, true), {x},
         [v](const BackwardContext<T>& c) {
@@ -337,17 +305,14 @@ VariableOf<T> log_softmax(const VariableOf<T>& x, int axis) {
             const T* g = c.grad.data();
             const T* y = c.output.data();
             T* out = dx.data();
-            for (std::size_t o = 0; o < v.outer; ++o) {
-                for (std::size_t j = 0; j < v.inner; ++j) {
-                    const std::size_t base = o * v.n * v.inner + j;
-                    T total = 0;
-                    for (std::size_t i = 0; i < v.n; ++i) total += g[base + i * v.inner];
-                    for (std::size_t i = 0; i < v.n; ++i) {
-                        const std::size_t p = base + i * v.inner;
-                        out[p] = g[p] - std::exp(y[p]) * total;
-                    }
+            for_each_slice(v, [&](std::size_t base) {
+                T total = 0;
+                for (std::size_t i = 0; i < v.n; ++i) total += g[base + i * v.inner];
+                for (std::size_t i = 0; i < v.n; ++i) {
+                    const std::size_t p = base + i * v.inner;
+                    out[p] = g[p] - std::exp(y[p]) * total;
                 }
-            }
+            });
             return Grads<T>{std::move(dx)};
         },
         [axis](const GraphBackwardContext<T>& c) {
@@ -366,9 +331,8 @@ const std::vector<std::string>& activation_names() {
 void check_activation_name(const std::string& name) {
     const auto& names = activation_names();
     if (std::find(names.begin(), names.end(), name) != names.end()) return;
-    std::string valid;
-    for (const auto& n : names) valid += (valid.empty() ? "" : ", ") + n;
-    throw std::invalid_argument("unknown activation '" + name + "'; valid names: " + valid);
+    throw std::invalid_argument("unknown activation '" + name +
+                                "'; valid names: " + join_names(names));
 }
 
 template <class T>

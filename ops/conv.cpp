@@ -14,6 +14,7 @@
 #include "framework/errors.h"
 #include "framework/grad_mode.h"
 #include "framework/record.h"
+#include "ops/column_sums.h"
 #include "ops/gemm.h"
 #include "ops/reduce.h"
 #include "ops/relu_loops.h"
@@ -235,12 +236,7 @@ void conv_backward(const ConvGeometry& g, const T* grad, const T* relu_output, c
             gemm<T>(false, true, rows, g.patch(), g.oc, g_chunk, kernel, T(0), cols);
             col2im(ch.g, cols, dx + ch.x_offset);
         }
-        if (db) {  // db = column sums of g
-            for (std::size_t r = 0; r < rows; ++r) {
-                const T* row = g_chunk + r * g.oc;
-                for (std::size_t j = 0; j < g.oc; ++j) db[j] += row[j];
-            }
-        }
+        if (db) add_column_sums(g_chunk, rows, g.oc, db);
         first = false;
     }
     // An empty batch has no chunk: the kernel gradient is zero, not uninitialised.

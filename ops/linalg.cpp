@@ -11,6 +11,7 @@
 #include "framework/errors.h"
 #include "framework/record.h"
 #include "ops/broadcast.h"
+#include "ops/column_sums.h"
 #include "ops/gemm.h"
 #include "ops/reduce.h"
 #include "ops/shape.h"
@@ -255,11 +256,7 @@ VariableOf<T> linear(const VariableOf<T>& x, const VariableOf<T>& weight,
         }
         if (grads.size() == 3 && c.needs(2)) {  // db = column sums of g
             TensorOf<T> db = xt::zeros<T>({out});
-            T* d = db.data();
-            for (std::size_t r = 0; r < rows; ++r) {
-                const T* row = g + r * out;
-                for (std::size_t j = 0; j < out; ++j) d[j] += row[j];
-            }
+            add_column_sums(g, rows, out, db.data());
             grads[2] = std::move(db);
         }
         return grads;

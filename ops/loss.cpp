@@ -14,6 +14,7 @@
 #include "ops/broadcast.h"
 #include "ops/elementwise.h"
 #include "ops/shape.h"
+#include "ops/shifted_exp.h"
 
 namespace xgrad {
 
@@ -227,9 +228,7 @@ VariableOf<T> cross_entropy(const VariableOf<T>& logits, const IndexTensor& labe
     TensorOf<T> per = TensorOf<T>::from_shape({batch});
     for (std::size_t i = 0; i < batch; ++i) {
         const T* row = x.data() + i * classes;
-        const T mx = *std::max_element(row, row + classes);
-        T total = 0;
-        for (std::size_t j = 0; j < classes; ++j) total += std::exp(row[j] - mx);
+        const auto [mx, total] = shifted_exp<T>(row, nullptr, classes);
         per(i) = (mx - row[labels(i)]) + std::log(total);
     }
     return record<T>(
@@ -242,12 +241,7 @@ VariableOf<T> cross_entropy(const VariableOf<T>& logits, const IndexTensor& labe
             for (std::size_t i = 0; i < batch; ++i) {
                 const T* row = x.data() + i * classes;
                 T* out = dx.data() + i * classes;
-                const T mx = *std::max_element(row, row + classes);
-                T total = 0;
-                for (std::size_t j = 0; j < classes; ++j) {
-                    out[j] = std::exp(row[j] - mx);
-                    total += out[j];
-                }
+                const T total = shifted_exp(row, out, classes).sum;
                 const T w = example_grad(c.grad, i, reduction, batch);
                 for (std::size_t j = 0; j < classes; ++j) out[j] = out[j] / total * w;
                 out[labels(i)] -= w;

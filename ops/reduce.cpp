@@ -11,29 +11,20 @@
 
 #include "framework/errors.h"
 #include "framework/record.h"
+#include "ops/axis.h"
 #include "ops/broadcast.h"
 #include "ops/elementwise.h"
 #include "ops/shape.h"
 
 namespace xgrad {
 
-std::vector<std::size_t> normalize_axes(const char* op, const Axes& axes, std::size_t rank) {
+std::vector<std::size_t> normalize_axes(const char* op, const Axes& axes, const Shape& shape) {
     std::vector<std::size_t> out;
     if (axes.empty()) {
-        for (std::size_t i = 0; i < rank; ++i) out.push_back(i);
+        for (std::size_t i = 0; i < shape.size(); ++i) out.push_back(i);
         return out;
     }
-    for (int a : axes) {
-        const long r = static_cast<long>(rank);
-        const long n = a < 0 ? a + r : a;
-        if (n < 0 || n >= r) {
-            throw ShapeError(op, "axis " + std::to_string(a) +
-                                     " is out of range for a tensor of "
-                                     "rank " +
-                                     std::to_string(rank));
-        }
-        out.push_back(static_cast<std::size_t>(n));
-    }
+    for (int a : axes) out.push_back(normalize_axis(op, a, shape));
     std::sort(out.begin(), out.end());
     out.erase(std::unique(out.begin(), out.end()), out.end());
     return out;
@@ -76,7 +67,7 @@ TensorOf<T> sum_axes(E&& e, const ReducePlan& r) {
 
 ReducePlan plan(const char* op, const Shape& in, const Axes& axes, bool keepdims) {
     ReducePlan r;
-    r.axes = normalize_axes(op, axes, in.size());
+    r.axes = normalize_axes(op, axes, in);
     r.in = in;
     r.kept = keepdims_shape(in, r.axes);
     for (auto a : r.axes) r.count *= in[a];
@@ -310,15 +301,12 @@ namespace {
 template <class T>
 IndexTensor arg_extremum(const char* op, const VariableOf<T>& x, int axis, bool largest) {
     const Shape shape = x.shape();
-    const std::size_t a = normalize_axes(op, {axis}, shape.size())[0];
-    const std::size_t n = shape[a];
+    const std::size_t a = normalize_axis(op, axis, shape);
+    const auto [outer, n, inner] = around_axis(shape, a);
     if (n == 0) {
         throw ShapeError(op, "cannot reduce over axis " + std::to_string(axis) +
                                  " of size 0 in shape " + format_shape(shape));
     }
-    std::size_t outer = 1, inner = 1;
-    for (std::size_t i = 0; i < a; ++i) outer *= shape[i];
-    for (std::size_t i = a + 1; i < shape.size(); ++i) inner *= shape[i];
     Shape out_shape = shape;
     out_shape.erase(out_shape.begin() + static_cast<long>(a));
 

@@ -39,7 +39,7 @@ IndexTensor argmin(const VariableOf<T>& x, int axis = -1);
 
 // The axes normalised to 0..rank-1, sorted and unique; an empty list means all axes.
 // Throws ShapeError naming `op` for an axis out of range.
-std::vector<std::size_t> normalize_axes(const char* op, const Axes& axes, std::size_t rank);
+std::vector<std::size_t> normalize_axes(const char* op, const Axes& axes, const Shape& shape);
 
 // The shape of a reduction over `axes` (normalised) kept as size-1 dimensions.
 Shape keepdims_shape(const Shape& shape, const std::vector<std::size_t>& axes);

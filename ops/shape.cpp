@@ -7,6 +7,7 @@
 
 #include "framework/errors.h"
 #include "framework/record.h"
+#include "ops/axis.h"
 
 // Shape ops move whole contiguous blocks: a tensor is viewed as (outer, n, inner) around the
 // axis an op works on, and rows of `inner` elements are copied with std::copy_n. Only
@@ -29,31 +30,6 @@ std::string format_dims(const std::vector<long>& dims) {
     }
     if (dims.size() == 1) out += ",";
     return out + ")";
-}
-
-// `axis` counted from the end when negative; valid range is 0..rank-1 (0..rank with `extra`,
-// for ops that insert a dimension).
-std::size_t normalize_axis(const char* op, int axis, const Shape& shape, bool extra = false) {
-    const long r = static_cast<long>(shape.size()) + (extra ? 1 : 0);
-    const long n = axis < 0 ? axis + r : axis;
-    if (n < 0 || n >= r) {
-        throw ShapeError(op, "axis " + std::to_string(axis) + " is out of range for shape " +
-                                 format_shape(shape));
-    }
-    return static_cast<std::size_t>(n);
-}
-
-// A shape seen as (outer, n, inner) around one axis.
-struct Blocks {
-    std::size_t outer = 1, n = 1, inner = 1;
-};
-
-Blocks around(const Shape& shape, std::size_t axis) {
-    Blocks b;
-    for (std::size_t i = 0; i < axis; ++i) b.outer *= shape[i];
-    b.n = shape[axis];
-    for (std::size_t i = axis + 1; i < shape.size(); ++i) b.inner *= shape[i];
-    return b;
 }
 
 template <class T>
@@ -190,7 +166,7 @@ VariableOf<T> take_range(const char* op, const VariableOf<T>& x, std::size_t axi
 template <class T>
 VariableOf<T> place_range(const VariableOf<T>& x, std::size_t axis, std::size_t start,
                           const Shape& full) {
-    const Blocks b = around(full, axis);
+    const AxisBlocks b = around_axis(full, axis);
     const std::size_t len = x.shape()[axis] * b.inner;
     TensorOf<T> y = xt::zeros<T>(full);
     for (std::size_t o = 0; o < b.outer; ++o) {
@@ -218,7 +194,7 @@ template <class T>
 VariableOf<T> take_range(const char* op, const VariableOf<T>& x, std::size_t axis,
                          std::size_t start, std::size_t stop) {
     Shape out_shape = x.shape();
-    const Blocks b = around(out_shape, axis);
+    const AxisBlocks b = around_axis(out_shape, axis);
     out_shape[axis] = stop - start;
     const std::size_t len = (stop - start) * b.inner;
 
@@ -325,10 +301,10 @@ VariableOf<T> concat(const std::vector<VariableOf<T>>& xs, int axis) {
                                            "; they must match except along axis " + str(a));
         }
         out_shape[a] += s[a];
-        const Blocks b = around(s, a);
+        const AxisBlocks b = around_axis(s, a);
         block.push_back(b.n * b.inner);
     }
-    const std::size_t outer = around(first, a).outer;
+    const std::size_t outer = around_axis(first, a).outer;
     return record<T>(
         "concat", join(xs, block, outer, out_shape), xs,
         [block, outer](const BackwardContext<T>& c) { return split(c, block, outer); },
@@ -360,7 +336,7 @@ VariableOf<T> stack(const std::vector<VariableOf<T>>& xs, int axis) {
     Shape out_shape = first;
     out_shape.insert(out_shape.begin() + static_cast<long>(a), xs.size());
     // Each input contributes one block of everything from `a` on, per outer index.
-    const Blocks b = around(out_shape, a);
+    const AxisBlocks b = around_axis(out_shape, a);
     const std::vector<std::size_t> block(xs.size(), b.inner);
     const std::size_t outer = b.outer;
     return record<T>(
@@ -382,7 +358,7 @@ namespace {
 // The gradient of index_select as an op: slices of x added into a zero tensor of `full`
 // shape at `indices` along the axis of `b`. Its own gradient is index_select again.
 template <class T>
-VariableOf<T> index_add(const VariableOf<T>& x, std::size_t axis, const Blocks& b,
+VariableOf<T> index_add(const VariableOf<T>& x, std::size_t axis, const AxisBlocks& b,
                         const std::vector<std::size_t>& indices, const Shape& full) {
     TensorOf<T> g = xt::zeros<T>(full);
     const std::size_t m = indices.size();
@@ -410,7 +386,7 @@ VariableOf<T> index_select(const VariableOf<T>& x, int axis,
                            const std::vector<std::size_t>& indices) {
     Shape out_shape = x.shape();
     const std::size_t a = normalize_axis("index_select", axis, out_shape);
-    const Blocks b = around(out_shape, a);
+    const AxisBlocks b = around_axis(out_shape, a);
     for (auto i : indices) {
         if (i >= b.n) {
             throw ShapeError("index_select", "index " + str(i) + " is out of range for axis " +

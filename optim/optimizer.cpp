@@ -9,6 +9,7 @@
 #include "framework/errors.h"
 #include "framework/flush_denormal.h"
 #include "framework/grad_mode.h"
+#include "framework/names.h"
 #include "optim/adagrad.h"
 #include "optim/adam.h"
 #include "optim/rmsprop.h"
@@ -126,7 +127,7 @@ void Optimizer::step() {
     for (std::size_t i = 0; i < params_.size(); ++i) {
         const Variable& p = params_[i];
         if (!p.has_grad()) continue;
-        Tensor& value = p.value();
+        Tensor& value = p.mutable_value();
         if (state_[i].empty()) {
             // Allocated once, then updated in place for the rest of training.
             const std::size_t slots = slot_names().size();
@@ -240,10 +241,8 @@ std::unique_ptr<Optimizer> make_optimizer(const std::string& name, std::vector<V
         if (learning_rate) o.learning_rate = *learning_rate;
         return std::make_unique<Adagrad>(std::move(params), o);
     }
-    std::string valid;
-    for (const auto& n : optimizer_names()) valid += (valid.empty() ? "" : ", ") + n;
     throw std::invalid_argument("make_optimizer: unknown optimizer '" + name +
-                                "'; valid names are " + valid);
+                                "'; valid names are " + join_names(optimizer_names()));
 }
 
 }  // namespace xgrad::optim

@@ -64,8 +64,8 @@ Variable BatchNormalization::forward(const Variable& x) {
     Variable y = batch_norm(x, gamma_, beta_, epsilon_, &mean, &variance);
     // Running averages, updated in place so that every handle sees them.
     const float m = float(momentum_);
-    Tensor& mm = moving_mean_.value();
-    Tensor& mv = moving_variance_.value();
+    Tensor& mm = moving_mean_.mutable_value();
+    Tensor& mv = moving_variance_.mutable_value();
     for (std::size_t k = 0; k < mm.size(); ++k) {
         mm(k) = mm(k) * m + mean(k) * (1.0f - m);
         mv(k) = mv(k) * m + variance(k) * (1.0f - m);

@@ -7,6 +7,8 @@
 
 #include <xtensor/xbuilder.hpp>
 
+#include "framework/names.h"
+
 namespace xgrad::nn {
 
 namespace {
@@ -51,9 +53,8 @@ const std::vector<std::string>& initializer_names() {
 void check_initializer_name(const std::string& name) {
     const auto& names = initializer_names();
     if (std::find(names.begin(), names.end(), name) != names.end()) return;
-    std::string valid;
-    for (std::size_t i = 0; i < names.size(); ++i) valid += (i > 0 ? ", " : "") + names[i];
-    throw std::invalid_argument("unknown initializer '" + name + "'; valid names: " + valid);
+    throw std::invalid_argument("unknown initializer '" + name +
+                                "'; valid names: " + join_names(names));
 }
 
 Tensor initialize(const std::string& name, const Shape& shape, std::size_t fan_in,

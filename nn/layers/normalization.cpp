@@ -118,11 +118,13 @@ void Normalization::finish_adapt(const std::vector<double>& mean, const std::vec
         }
     }
     // In place, so that every handle to the parameters sees the new values.
+    Tensor& mean_value = mean_.mutable_value();
+    Tensor& variance_value = variance_.mutable_value();
     for (std::size_t k = 0; k < mean.size(); ++k) {
-        mean_.value()(k) = float(mean[k]);
-        variance_.value()(k) = float(m2[k] / count);
+        mean_value(k) = float(mean[k]);
+        variance_value(k) = float(m2[k] / count);
     }
-    count_.value()() = float(count);
+    count_.mutable_value()() = float(count);
 }
 
 void Normalization::adapt(const Tensor& data) {

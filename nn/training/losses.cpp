@@ -7,6 +7,7 @@
 #include <xtensor/xmath.hpp>
 
 #include "framework/errors.h"
+#include "framework/names.h"
 #include "ops/activation.h"
 #include "ops/elementwise.h"
 #include "ops/loss.h"
@@ -223,9 +224,8 @@ Loss::Loss(const std::string& name, LossOptions options) : name_(name) {
             return;
         }
     }
-    std::string valid;
-    for (const auto& n : names()) valid += (valid.empty() ? "" : ", ") + n;
-    throw std::invalid_argument("unknown loss '" + name + "'; valid losses: " + valid);
+    throw std::invalid_argument("unknown loss '" + name +
+                                "'; valid losses: " + join_names(names()));
 }
 
 Loss::Loss(std::string name, LossFunction function)

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "framework/errors.h"
+#include "framework/names.h"
 
 namespace xgrad::nn {
 
@@ -313,9 +314,8 @@ std::unique_ptr<Metric> make_metric(const std::string& name, bool binary_loss) {
         if (metric->name() == name) return metric;
         return std::make_unique<Renamed>(name, std::move(metric));
     }
-    std::string valid;
-    for (const auto& n : metric_names()) valid += (valid.empty() ? "" : ", ") + n;
-    throw std::invalid_argument("unknown metric '" + name + "'; valid metrics: " + valid);
+    throw std::invalid_argument("unknown metric '" + name +
+                                "'; valid metrics: " + join_names(metric_names()));
 }
 
 MetricSpec::MetricSpec(std::shared_ptr<Metric> metric) : metric_(std::move(metric)) {

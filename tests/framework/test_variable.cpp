@@ -9,7 +9,7 @@ using namespace xgrad;
 TEST_CASE("a Variable is a shallow handle: copies share value and gradient") {
     Variable a(Tensor{1.f, 2.f}, true);
     Variable b = a;
-    b.value()(0) = 5.f;
+    b.mutable_value()(0) = 5.f;
     CHECK(a.value()(0) == 5.f);
     sum(a * a).backward();
     CHECK(b.has_grad());

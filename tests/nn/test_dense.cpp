@@ -80,8 +80,8 @@ TEST_CASE("Dense: the kernel initializer is selectable and seeded by manual_seed
 TEST_CASE("Dense: forward is activation(x W + b); forward_linear skips the activation") {
     nn::Dense d(2, "relu");
     d.build({3});
-    d.kernel().value() = Tensor{{1.f, -1.f}, {2.f, 0.5f}, {-1.f, 1.f}};
-    d.bias().value() = Tensor{0.5f, -4.f};
+    d.kernel().mutable_value() = Tensor{{1.f, -1.f}, {2.f, 0.5f}, {-1.f, 1.f}};
+    d.bias().mutable_value() = Tensor{0.5f, -4.f};
     const Variable x(Tensor{{1.f, 2.f, 3.f}, {-1.f, 0.f, 1.f}});
     // x W + b = [[1 + 4 - 3 + 0.5, -1 + 1 + 3 - 4], [-1 - 1 + 0.5, 1 + 1 - 4]]
     XGRAD_CHECK_TENSOR_CLOSE(d.forward_linear(x).value(), Tensor({{2.5f, -1.f}, {-1.5f, -2.f}}));
@@ -89,7 +89,7 @@ TEST_CASE("Dense: forward is activation(x W + b); forward_linear skips the activ
 
     nn::Dense s(2, "softmax");
     s.build({3});
-    s.kernel().value() = Tensor{{1.f, -1.f}, {2.f, 0.5f}, {-1.f, 1.f}};
+    s.kernel().mutable_value() = Tensor{{1.f, -1.f}, {2.f, 0.5f}, {-1.f, 1.f}};
     // logits x W = [[2, 3], [-2, 2]]; softmax by hand.
     const Tensor expected = {{0.26894142f, 0.73105858f}, {0.01798621f, 0.98201379f}};
     XGRAD_CHECK_TENSOR_CLOSE(s(x).value(), expected);

@@ -25,7 +25,7 @@ TEST_CASE("Flatten: (batch, d1, d2, ...) -> (batch, d1 * d2 * ...) in row-major 
 TEST_CASE("Flatten: the gradient flows back in the input's shape") {
     nn::Flatten f;
     Variable x(Tensor::from_shape({2, 2, 2}), true);
-    x.value().fill(1.f);
+    x.mutable_value().fill(1.f);
     sum(f(x) * 3.f).backward();
     CHECK(x.grad() == Tensor(xt::ones<float>({2, 2, 2}) * 3.f));
 }

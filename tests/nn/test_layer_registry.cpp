@@ -85,7 +85,7 @@ TEST_CASE("layer registry: a registered user layer saves and loads bit for bit")
     model.add(ScaledWeight(0.5));
     model.build({5});
     auto custom = std::dynamic_pointer_cast<ScaledWeight>(model.layers()[1]);
-    custom->named_parameters()[0].second.value() = Tensor{1.5f, -2.f, 0.25f};
+    custom->named_parameters()[0].second.mutable_value() = Tensor{1.5f, -2.f, 0.25f};
     const std::string path = tmp_path("registry_custom.safetensors");
     nn::save_model(model, path);
 

@@ -227,7 +227,7 @@ TEST_CASE("model files: unregistered custom layers save as weights, not as model
                          std::invalid_argument);
     CHECK_THROWS_WITH_AS(nn::check_savable(model), message.c_str(), std::invalid_argument);
     CHECK_FALSE(std::filesystem::exists(tmp_path("custom.safetensors")));
-    std::static_pointer_cast<Custom>(model.layers()[1])->w.value() = Tensor{1.f, 2.f, 3.f};
+    std::static_pointer_cast<Custom>(model.layers()[1])->w.mutable_value() = Tensor{1.f, 2.f, 3.f};
     nn::save_weights(model, tmp_path("custom_weights.safetensors"));
     nn::Sequential other;
     other.add(nn::Flatten({3}));

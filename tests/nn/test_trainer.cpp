@@ -114,7 +114,7 @@ TEST_CASE("softmax as a separate Activation layer is fused too; logits losses ar
     model.add(nn::Activation("softmax"));
     model.build({2});
     auto k = std::static_pointer_cast<nn::Dense>(model.layers()[0])->kernel();
-    k.value() = Tensor{{1000.f, -1000.f}, {0.f, 0.f}};
+    k.mutable_value() = Tensor{{1000.f, -1000.f}, {0.f, 0.f}};
     nn::Trainer fused(model, optim::make_optimizer("sgd", model.trainable_parameters()),
                       "sparse_categorical_crossentropy");
     Tensor x = {{1.f, 0.f}, {-1.f, 0.f}};
@@ -124,7 +124,7 @@ TEST_CASE("softmax as a separate Activation layer is fused too; logits losses ar
     nn::Sequential logits;
     logits.add(nn::Dense(2));
     logits.build({2});
-    std::static_pointer_cast<nn::Dense>(logits.layers()[0])->kernel().value() = k.value();
+    std::static_pointer_cast<nn::Dense>(logits.layers()[0])->kernel().mutable_value() = k.value();
     nn::Trainer plain(logits, optim::make_optimizer("sgd", logits.trainable_parameters()),
                       "cross_entropy");
     CHECK(plain.evaluate(*data).at("loss") == doctest::Approx(1000.0));

@@ -100,11 +100,10 @@ TEST_CASE("softmax and log_softmax: forward along an axis") {
     XGRAD_CHECK_TENSOR_CLOSE(softmax(m, -1).value(),
                              Tensor64({{0.2689414213699951, 0.7310585786300049},
                                        {0.04742587317756678, 0.9525741268224334}}));
-    CHECK_THROWS_WITH_AS(
-        softmax(m, 2), "softmax: axis 2 is out of range for a tensor of shape (2, 2)", ShapeError);
-    CHECK_THROWS_WITH_AS(log_softmax(m, -3),
-                         "log_softmax: axis -3 is out of range for a tensor of shape (2, 2)",
+    CHECK_THROWS_WITH_AS(softmax(m, 2), "softmax: axis 2 is out of range for shape (2, 2)",
                          ShapeError);
+    CHECK_THROWS_WITH_AS(log_softmax(m, -3),
+                         "log_softmax: axis -3 is out of range for shape (2, 2)", ShapeError);
 }
 
 TEST_CASE("activations: gradient checks over several shapes") {

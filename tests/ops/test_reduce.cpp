@@ -45,8 +45,7 @@ TEST_CASE("sum over axes, with and without keepdims") {
     XGRAD_CHECK_TENSOR_CLOSE(sum(x).value(), Tensor(21.f));
     XGRAD_CHECK_TENSOR_CLOSE(sum(x, {0}).value(), Tensor({5.f, 7.f, 9.f}));
     XGRAD_CHECK_TENSOR_CLOSE(sum(x, {-1}, true).value(), column({6.f, 15.f}));
-    CHECK_THROWS_WITH_AS(sum(x, {2}), "sum: axis 2 is out of range for a tensor of rank 2",
-                         ShapeError);
+    CHECK_THROWS_WITH_AS(sum(x, {2}), "sum: axis 2 is out of range for shape (2, 3)", ShapeError);
 }
 
 TEST_CASE("sum, mean: gradient checks") {
@@ -70,7 +69,7 @@ TEST_CASE("mean: forward values and axis errors") {
     XGRAD_CHECK_TENSOR_CLOSE(mean(x, {0}).value(), Tensor({2.5f, 3.5f, 6.f}));
     XGRAD_CHECK_TENSOR_CLOSE(mean(x, {1}, true).value(), column({2.f, 6.f}));
     CHECK(mean(x, {0, 1}, true).shape() == Shape{1, 1});
-    CHECK_THROWS_WITH_AS(mean(x, {-3}), "mean: axis -3 is out of range for a tensor of rank 2",
+    CHECK_THROWS_WITH_AS(mean(x, {-3}), "mean: axis -3 is out of range for shape (2, 3)",
                          ShapeError);
 }
 
@@ -121,8 +120,8 @@ TEST_CASE("var: population and sample variance, ddof errors") {
 TEST_CASE("var: gradient checks") {
     for (const auto& c : cases) {
         XGRAD_CHECK_GRADCHECK([&c](const V& in) { return var(in[0], c.axes, c.keepdims); }, {c.x});
-        const Shape kept =
-            keepdims_shape(to_shape(c.x.shape()), normalize_axes("var", c.axes, c.x.dimension()));
+        const Shape kept = keepdims_shape(to_shape(c.x.shape()),
+                                          normalize_axes("var", c.axes, to_shape(c.x.shape())));
         if (c.x.size() / shape_size(kept) > 1) {  // ddof = 1 needs two elements per result
             XGRAD_CHECK_GRADCHECK([&c](const V& in) { return var(in[0], c.axes, c.keepdims, 1); },
                                   {c.x});
@@ -154,8 +153,8 @@ TEST_CASE("logsumexp: forward values, finite for logits of +-1e4") {
     CHECK(lse.value()(1) == 0.f);
     sum(lse).backward();
     XGRAD_CHECK_TENSOR_CLOSE(masked.grad(), Tensor({{0.f, 0.f}, {1.f, 0.f}}));
-    CHECK_THROWS_WITH_AS(logsumexp(big, {2}),
-                         "logsumexp: axis 2 is out of range for a tensor of rank 2", ShapeError);
+    CHECK_THROWS_WITH_AS(logsumexp(big, {2}), "logsumexp: axis 2 is out of range for shape (2, 3)",
+                         ShapeError);
 }
 
 TEST_CASE("logsumexp: gradient checks") {
@@ -177,7 +176,7 @@ TEST_CASE("argmax, argmin: indices, first of ties, no gradient, axis errors") {
     CHECK(argmax(Variable(x3), 1) == IndexTensor{{1, 0}, {0, 0}});
     CHECK(argmin(Variable(x3), 1) == IndexTensor{{0, 1}, {1, 1}});
     CHECK(argmax(Variable(x3), 1).shape() == argmin(Variable(x3), 2).shape());
-    CHECK_THROWS_WITH_AS(argmax(x, 2), "argmax: axis 2 is out of range for a tensor of rank 2",
+    CHECK_THROWS_WITH_AS(argmax(x, 2), "argmax: axis 2 is out of range for shape (2, 3)",
                          ShapeError);
     CHECK_THROWS_WITH_AS(argmin(Variable(Tensor::from_shape({3, 0})), 1),
                          "argmin: cannot reduce over axis 1 of size 0 in shape (3, 0)", ShapeError);

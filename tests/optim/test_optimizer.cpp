@@ -143,7 +143,7 @@ TEST_CASE("Optimizer: a gradient of the wrong shape is an error and changes noth
     // A parameter whose value changed shape after its state was allocated.
     set_grad(b, Tensor{1.0f});
     opt.step();
-    b.value() = Tensor{1.0f, 2.0f, 3.0f};
+    b.mutable_value() = Tensor{1.0f, 2.0f, 3.0f};
     set_grad(b, Tensor{1.0f, 1.0f, 1.0f});
     CHECK_THROWS_WITH_AS(opt.step(),
                          "adam: parameter 1 changed shape to (3,) but its state has (1,)",
