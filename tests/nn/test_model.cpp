@@ -229,7 +229,12 @@ TEST_CASE("functional model: the seed MLP trains exactly as the Sequential one")
     auto train = [&](nn::Module& model) {
         nn::Trainer trainer(model, optim::make_optimizer("adam", model.trainable_parameters()),
                             "sparse_categorical_crossentropy", {"accuracy"});
-        trainer.fit(data, {.epochs = 1, .batch_size = 32, .seed = 5, .verbose = 0});
+        nn::FitOptions fit;
+        fit.epochs = 1;
+        fit.batch_size = 32;
+        fit.seed = 5;
+        fit.verbose = 0;
+        trainer.fit(data, fit);
         return model.state_dict();
     };
     manual_seed(42);

@@ -576,8 +576,12 @@ TEST_CASE("Trainer: per-output losses, weights and metrics by output name") {
                         {{"class", "sparse_categorical_crossentropy"}, {"value", "mse"}},
                         {{"class", {"accuracy"}}, {"value", {"mae"}}},
                         {{"class", 1.0}, {"value", 0.25}});
-    nn::History history =
-        trainer.fit(data, {.epochs = 2, .batch_size = 4, .validation_data = data, .verbose = 0});
+    nn::FitOptions fit;
+    fit.epochs = 2;
+    fit.batch_size = 4;
+    fit.validation_data = data;
+    fit.verbose = 0;
+    nn::History history = trainer.fit(data, fit);
     for (const char* name :
          {"loss", "class_loss", "value_loss", "class_accuracy", "value_mae", "val_loss",
           "val_class_loss", "val_value_loss", "val_class_accuracy", "val_value_mae"}) {
