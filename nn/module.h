@@ -53,9 +53,12 @@
 
 namespace xgrad::nn {
 
-class LayerConfig;  // nn/io/layer_registry.h: what from_config() reads
+class LayerConfig;     // nn/io/layer_registry.h: what from_config() reads
+class SymbolicTensor;  // nn/models/input.h: the functional API's tensors
+class SymbolicTensors;
 
-class Module {
+// enable_shared_from_this: a layer called on symbolic tensors puts its own handle in the graph.
+class Module : public std::enable_shared_from_this<Module> {
   public:
     Module() = default;
     virtual ~Module();
@@ -75,6 +78,13 @@ class Module {
     // Builds from the inputs' shapes on the first call (later calls check them), then forward().
     Variable operator()(const Variable& x);
     std::vector<Variable> operator()(const std::vector<Variable>& inputs);
+    // The functional API (nn/models/input.h): records the call in the graph and returns the
+    // symbolic outputs. A layer the graph refers to must be held by a std::shared_ptr (to
+    // share it) or be a temporary of a registered type: nn::Dense(10)(x).
+    SymbolicTensor operator()(const SymbolicTensor& x) &;
+    SymbolicTensor operator()(const SymbolicTensor& x) &&;
+    SymbolicTensors operator()(const std::vector<SymbolicTensor>& inputs) &;
+    SymbolicTensors operator()(const std::vector<SymbolicTensor>& inputs) &&;
 
     // "Dense", "Flatten", ...: the type column of the summary and the architecture record.
     virtual std::string type_name() const = 0;

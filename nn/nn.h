@@ -14,12 +14,15 @@
 #include "nn/layers/global_average_pooling.h"
 #include "nn/layers/initializers.h"
 #include "nn/layers/layer_normalization.h"
+#include "nn/layers/merge.h"
 #include "nn/layers/multi_head_attention.h"
 #include "nn/layers/normalization.h"
 #include "nn/layers/pooling.h"
 #include "nn/layers/recurrent.h"
 #include "nn/layers/reshape_layer.h"
 
+#include "nn/models/input.h"
+#include "nn/models/model.h"
 #include "nn/models/sequential.h"
 #include "nn/models/summary.h"
 

@@ -15,11 +15,14 @@
 #include "nn/layers/flatten.h"
 #include "nn/layers/global_average_pooling.h"
 #include "nn/layers/layer_normalization.h"
+#include "nn/layers/merge.h"
 #include "nn/layers/multi_head_attention.h"
 #include "nn/layers/normalization.h"
 #include "nn/layers/pooling.h"
 #include "nn/layers/recurrent.h"
 #include "nn/layers/reshape_layer.h"
+#include "nn/models/input.h"
+#include "nn/models/model.h"
 #include "nn/models/sequential.h"
 
 namespace xgrad::nn {
@@ -34,6 +37,7 @@ constexpr int max_depth = 64;
 struct Entry {
     std::type_index type;
     LayerFactory factory;
+    LayerMover mover;
 };
 
 struct Registry {
@@ -43,7 +47,7 @@ struct Registry {
 };
 
 void add_entry(Registry& r, const std::string& type_name, std::type_index type,
-               LayerFactory factory) {
+               LayerFactory factory, LayerMover mover) {
     if (type_name.empty()) throw std::invalid_argument("register_layer: the type name is empty");
     auto it = r.entries.find(type_name);
     if (it != r.entries.end()) {
@@ -51,13 +55,13 @@ void add_entry(Registry& r, const std::string& type_name, std::type_index type,
         throw std::invalid_argument("register_layer: the type name '" + type_name +
                                     "' is already registered for another class");
     }
-    r.entries.emplace(type_name, Entry{type, std::move(factory)});
+    r.entries.emplace(type_name, Entry{type, std::move(factory), std::move(mover)});
     r.order.push_back(type_name);
 }
 
 template <class L>
 void add_builtin(Registry& r, const std::string& type_name) {
-    add_entry(r, type_name, typeid(L), layer_factory<L>());
+    add_entry(r, type_name, typeid(L), layer_factory<L>(), layer_mover<L>());
 }
 
 // The library's own layers. A new built-in layer adds its line here (see the header for why
@@ -82,6 +86,14 @@ void register_builtin_layers(Registry& r) {
     add_builtin<GlobalAveragePooling1D>(r, "GlobalAveragePooling1D");
     add_builtin<LayerNormalization>(r, "LayerNormalization");
     add_builtin<MultiHeadAttention>(r, "MultiHeadAttention");
+    add_builtin<Model>(r, "Functional");
+    add_builtin<InputLayer>(r, "InputLayer");
+    add_builtin<Add>(r, "Add");
+    add_builtin<Subtract>(r, "Subtract");
+    add_builtin<Multiply>(r, "Multiply");
+    add_builtin<Average>(r, "Average");
+    add_builtin<Maximum>(r, "Maximum");
+    add_builtin<Concatenate>(r, "Concatenate");
 }
 
 Registry& registry() {
@@ -212,10 +224,17 @@ std::uint64_t saturating_product(std::initializer_list<std::uint64_t> factors) {
 
 // ---- the registry ----
 
-void register_layer_type(const std::string& type_name, std::type_index type, LayerFactory factory) {
+void register_layer_type(const std::string& type_name, std::type_index type, LayerFactory factory,
+                         LayerMover mover) {
     Registry& r = registry();
     std::lock_guard lock(r.mutex);
-    add_entry(r, type_name, type, std::move(factory));
+    add_entry(r, type_name, type, std::move(factory), std::move(mover));
+}
+
+std::shared_ptr<Module> adopt_registered(Module&& layer) {
+    const auto entry = find_entry(layer.type_name());
+    if (!entry || !entry->mover || entry->type != std::type_index(typeid(layer))) return nullptr;
+    return entry->mover(std::move(layer));
 }
 
 std::vector<std::string> registered_layers() {

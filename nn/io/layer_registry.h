@@ -85,11 +85,18 @@ class LayerConfig {
 };
 
 using LayerFactory = std::function<std::shared_ptr<Module>(const LayerConfig&)>;
+// Moves a temporary layer of the registered class into a shared_ptr (the functional API keeps
+// temporaries called on symbolic tensors: nn::Dense(10)(x)).
+using LayerMover = std::function<std::shared_ptr<Module>(Module&&)>;
 
 // The untyped form of register_layer: `type` is the class saved layers must have exactly
 // (typeid of the object), so that a subclass of Dense with its own forward() is not saved as
 // a Dense. The same name for another class is a std::invalid_argument.
-void register_layer_type(const std::string& type_name, std::type_index type, LayerFactory factory);
+void register_layer_type(const std::string& type_name, std::type_index type, LayerFactory factory,
+                         LayerMover mover = nullptr);
+
+// A shared_ptr holding `layer` moved out, when its exact class is registered; else nullptr.
+std::shared_ptr<Module> adopt_registered(Module&& layer);
 
 // The factory register_layer<L> uses: L::from_config when L has one, else L's default
 // constructor.
@@ -114,11 +121,22 @@ LayerFactory layer_factory() {
     }
 }
 
+template <class L>
+LayerMover layer_mover() {
+    if constexpr (std::is_move_constructible_v<L>) {
+        return [](Module&& m) -> std::shared_ptr<Module> {
+            return std::make_shared<L>(std::move(static_cast<L&>(m)));
+        };
+    } else {
+        return nullptr;
+    }
+}
+
 // Makes layers of class L save and load under `type_name`, which must be what their
 // type_name() returns.
 template <class L>
 void register_layer(const std::string& type_name) {
-    register_layer_type(type_name, typeid(L), layer_factory<L>());
+    register_layer_type(type_name, typeid(L), layer_factory<L>(), layer_mover<L>());
 }
 
 // For weight_count(): the product of `factors`, or the largest uint64 when it overflows.

@@ -18,6 +18,13 @@ struct SummaryRow {
 std::string format_summary(const std::string& model_name, const std::vector<SummaryRow>& rows,
                            std::size_t total_params, std::size_t trainable_params);
 
+// Keras 2's table for a functional model that is not a chain: 98 columns, the fourth
+// "Connected to". Each row is (layer, output shape, params, connections); a cell breaks where
+// it holds a '\n', and wraps when too long.
+std::string format_graph_summary(const std::string& model_name,
+                                 const std::vector<std::vector<std::string>>& rows,
+                                 std::size_t total_params, std::size_t trainable_params);
+
 // 79510 -> "79,510".
 std::string format_count(std::size_t n);
 

@@ -15,6 +15,7 @@
 #include "framework/grad_mode.h"
 #include "nn/io/checkpoint.h"
 #include "nn/mode_guard.h"
+#include "nn/models/model.h"
 #include "nn/training/progress_bar.h"
 
 namespace xgrad::nn {
@@ -35,9 +36,12 @@ void check_batch_size(const char* who, std::size_t batch_size) {
         throw std::invalid_argument(std::string(who) + ": batch_size must be at least 1");
 }
 
-// "output_2_" for the second of several outputs, "" for a model with one.
-std::string output_prefix(std::size_t k, std::size_t outputs) {
-    return outputs > 1 ? "output_" + std::to_string(k + 1) + "_" : "";
+// A functional model's output names; none for other modules.
+std::vector<std::string> output_names_of(const Module& model) {
+    if (const auto* functional = dynamic_cast<const Model*>(&model)) {
+        return functional->output_names();
+    }
+    return {};
 }
 
 // A batch's tensors as Variables. They move in and, through give_back() once the graph is
@@ -85,6 +89,57 @@ Trainer::Trainer(Module& model, std::unique_ptr<optim::Optimizer> optimizer, Los
     if (model_.built()) check_optimizer_holds_parameters();
 }
 
+Trainer::Trainer(Module& model, std::unique_ptr<optim::Optimizer> optimizer,
+                 std::map<std::string, Loss> losses,
+                 std::map<std::string, std::vector<MetricSpec>> metrics,
+                 std::map<std::string, double> loss_weights)
+    : Trainer(model, std::move(optimizer), losses.empty() ? Loss("mse") : losses.begin()->second) {
+    if (losses.empty()) throw std::invalid_argument("Trainer: no loss given for any output");
+    PerOutput per;
+    per.names = output_names_of(model);
+    if (per.names.empty()) {
+        for (std::size_t k = 0; k < losses.size(); ++k) {
+            per.names.push_back("output_" + std::to_string(k + 1));
+        }
+    }
+    std::string known;
+    for (const auto& n : per.names) known += (known.empty() ? "" : ", ") + n;
+    auto check_keys = [&](const auto& map, const char* what) {
+        for (const auto& [name, value] : map) {
+            if (std::find(per.names.begin(), per.names.end(), name) == per.names.end()) {
+                throw std::invalid_argument("Trainer: " + std::string(what) + " for '" + name +
+                                            "', which is not an output of model '" + model.name() +
+                                            "' (outputs: " + known + ")");
+            }
+        }
+    };
+    check_keys(losses, "a loss");
+    check_keys(metrics, "metrics");
+    check_keys(loss_weights, "a loss weight");
+    for (const auto& name : per.names) {
+        auto loss = losses.find(name);
+        if (loss == losses.end()) {
+            throw std::invalid_argument("Trainer: output '" + name + "' of model '" + model.name() +
+                                        "' has no loss (outputs: " + known + ")");
+        }
+        per.losses.push_back(loss->second);
+        per.weights.push_back(loss_weights.count(name) ? loss_weights.at(name) : 1.0);
+        per.metrics.push_back(metrics.count(name) ? metrics.at(name) : std::vector<MetricSpec>{});
+        // Unknown metric names fail here, not at the first batch.
+        for (const auto& spec : per.metrics.back())
+            spec.make(loss->second.is_binary_crossentropy());
+    }
+    per_output_ = std::move(per);
+}
+
+std::string Trainer::output_prefix(std::size_t k, std::size_t outputs) const {
+    if (outputs <= 1) return "";
+    if (per_output_ && k < per_output_->names.size()) return per_output_->names[k] + "_";
+    const auto names = output_names_of(model_);
+    if (k < names.size()) return names[k] + "_";
+    return "output_" + std::to_string(k + 1) + "_";
+}
+
 void Trainer::check_optimizer_holds_parameters() const {
     std::set<const void*> held;
     for (const auto& p : optimizer_->params()) held.insert(p.node().get());
@@ -118,8 +173,11 @@ std::vector<Variable> Trainer::forward(std::vector<Variable>& inputs) {
 Variable Trainer::loss_and_metrics(const std::vector<Variable>& outputs,
                                    const std::vector<Variable>& targets, std::size_t examples) {
     check_targets(targets.size(), outputs.size());
+    if (per_output_ && per_output_->names.size() != outputs.size()) {
+        check_targets(per_output_->names.size(), outputs.size());  // the same count message
+    }
     if (outputs_.size() != outputs.size()) {
-        if (outputs.size() > 1) {
+        if (outputs.size() > 1 && !per_output_) {
             for (const auto& spec : metric_specs_) {
                 if (spec.is_object()) {
                     throw std::invalid_argument("Trainer: metric object '" + spec.name() +
@@ -131,22 +189,27 @@ Variable Trainer::loss_and_metrics(const std::vector<Variable>& outputs,
             }
         }
         outputs_.assign(outputs.size(), {});
-        for (auto& out : outputs_) {
-            for (const auto& spec : metric_specs_) {
-                out.metrics.push_back(spec.make(loss_.is_binary_crossentropy()));
+        for (std::size_t k = 0; k < outputs.size(); ++k) {
+            const Loss& loss = per_output_ ? per_output_->losses[k] : loss_;
+            for (const auto& spec : per_output_ ? per_output_->metrics[k] : metric_specs_) {
+                outputs_[k].metrics.push_back(spec.make(loss.is_binary_crossentropy()));
             }
         }
     }
     Variable total;
     for (std::size_t k = 0; k < outputs.size(); ++k) {
-        const Variable loss = loss_(outputs[k], targets[k]);
+        const Loss& loss_k = per_output_ ? per_output_->losses[k] : loss_;
+        const Variable loss = loss_k(outputs[k], targets[k]);
         if (loss.size() != 1) {
-            throw ShapeError("Trainer", "loss '" + loss_.name() + "' returned shape " +
+            throw ShapeError("Trainer", "loss '" + loss_k.name() + "' returned shape " +
                                             format_shape(loss.shape()) + ", not one value");
         }
         for (auto& m : outputs_[k].metrics) m->update_state(outputs[k].value(), targets[k].value());
         if (outputs.size() > 1) outputs_[k].loss_sum += double(loss.item()) * double(examples);
-        total = k == 0 ? loss : total + loss;
+        // Keras: the total is the sum of the losses, each times its weight.
+        const double weight = per_output_ ? per_output_->weights[k] : 1.0;
+        const Variable weighted = weight == 1.0 ? loss : loss * static_cast<float>(weight);
+        total = k == 0 ? weighted : total + weighted;
     }
     return total;
 }
@@ -170,13 +233,16 @@ void Trainer::write_logs(Logs& logs, double loss_sum, std::size_t examples) cons
 
 std::vector<std::string> Trainer::metric_order() const {
     std::vector<std::string> order = {"loss"};
-    const std::size_t outputs = std::max<std::size_t>(outputs_.size(), 1);
+    const std::size_t outputs = std::max<std::size_t>(
+        outputs_.size(), per_output_ ? per_output_->names.size() : std::size_t{1});
     for (std::size_t k = 0; k < outputs; ++k) {
         const std::string prefix = output_prefix(k, outputs);
         if (!prefix.empty()) order.push_back(prefix + "loss");
-        for (std::size_t j = 0; j < metric_specs_.size(); ++j) {
-            order.push_back(prefix + (k < outputs_.size() ? outputs_[k].metrics[j]->name()
-                                                          : metric_specs_[j].name()));
+        const auto& specs = per_output_ && k < per_output_->metrics.size() ? per_output_->metrics[k]
+                                                                           : metric_specs_;
+        for (std::size_t j = 0; j < specs.size(); ++j) {
+            order.push_back(
+                prefix + (k < outputs_.size() ? outputs_[k].metrics[j]->name() : specs[j].name()));
         }
     }
     return order;

@@ -17,6 +17,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -89,6 +90,16 @@ class Trainer {
     // that once the model is built, and names the parameters it misses.
     Trainer(Module& model, std::unique_ptr<optim::Optimizer> optimizer, Loss loss,
             std::vector<MetricSpec> metrics = {});
+    // Keras' compile(loss={...}, loss_weights={...}, metrics={...}) for several outputs, keyed
+    // by output name (a functional Model's output_names(); output_1, output_2, ... for other
+    // modules): one loss per output, each weighted (1 by default) in the total "loss"; the
+    // logs name each output's loss and metrics after it ("class_loss", "class_accuracy",
+    // "val_kind_loss"). Every output needs a loss; an unknown name is a std::invalid_argument
+    // listing the outputs.
+    Trainer(Module& model, std::unique_ptr<optim::Optimizer> optimizer,
+            std::map<std::string, Loss> losses,
+            std::map<std::string, std::vector<MetricSpec>> metrics = {},
+            std::map<std::string, double> loss_weights = {});
 
     // Builds an unbuilt model from the dataset's input shapes first.
     History fit(std::shared_ptr<const data::Dataset> train, const FitOptions& options = {});
@@ -121,6 +132,16 @@ class Trainer {
         std::vector<std::shared_ptr<Metric>> metrics;
         double loss_sum = 0;  // sum over batches of the batch loss times the batch size
     };
+    // Per-output losses, weights and metrics (the second constructor), by output index.
+    struct PerOutput {
+        std::vector<std::string> names;
+        std::vector<Loss> losses;
+        std::vector<double> weights;
+        std::vector<std::vector<MetricSpec>> metrics;
+    };
+    // The log prefix of output k: "" for one output, its name with per-output losses or a
+    // functional model, else "output_<k+1>_".
+    std::string output_prefix(std::size_t k, std::size_t outputs) const;
 
     // The model's list form: one output or several.
     std::vector<Variable> forward(std::vector<Variable>& inputs);
@@ -149,6 +170,7 @@ class Trainer {
     Loss loss_;
     std::vector<MetricSpec> metric_specs_;
     std::vector<OutputState> outputs_;  // one per model output, made on the first batch
+    std::optional<PerOutput> per_output_;
     bool stop_ = false;
     double last_epoch_seconds_ = 0;
 };

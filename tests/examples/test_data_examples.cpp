@@ -140,3 +140,23 @@ TEST_CASE("breast_cancer: bad files and arguments are one error line and exit st
     check_usage_error(breast_cancer, "--save /nonexistent/m.safetensors",
                       "the directory /nonexistent does not exist");
 }
+
+TEST_CASE("fashion_mnist_two_heads: summary, a tiny run with both accuracies, bad arguments") {
+    constexpr const char* two_heads = "FASHION_MNIST_TWO_HEADS";
+    const auto s = run(two_heads, "--summary");
+    CHECK(s.status == 0);
+    CHECK(s.output.find(" class (Dense)                  (None, 10)           1290        "
+                        "['dense[0][0]']") != std::string::npos);
+    CHECK(s.output.find("Total params: 102,286") != std::string::npos);
+    const std::string dir = test_data::write_mnist_dir("two_heads_data", false);
+    const auto r = run(two_heads, "--data-dir " + dir + " --epochs 1 --batch-size 8 --quiet");
+    REQUIRE_MESSAGE(r.status == 0, r.output);
+    const double cls = number_after(r.output, "Test accuracy: class ");
+    const double kind = number_after(r.output, ", kind ");
+    CHECK(cls >= 0.0);
+    CHECK(cls <= 1.0);
+    CHECK(kind >= 0.0);
+    CHECK(kind <= 1.0);
+    check_usage_error(two_heads, "--epochs 0", "--epochs and --batch-size must be at least 1");
+    check_usage_error(two_heads, "--kind-weight -1", "--kind-weight must be >= 0, got -1");
+}

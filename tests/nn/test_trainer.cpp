@@ -552,3 +552,57 @@ TEST_CASE("trap: the softmax fusion runs a Dense subclass's own forward()") {
     CHECK(head->calls == 20 * 4);
     CHECK(h["accuracy"].back() == 1.0);
 }
+
+TEST_CASE("Trainer: per-output losses, weights and metrics by output name") {
+    manual_seed(6);
+    auto x = nn::Input({3}, "x");
+    auto h = nn::Dense(8, "relu")(x);
+    auto cls = std::make_shared<nn::Dense>(3, "softmax");
+    cls->set_name("class");
+    auto value = std::make_shared<nn::Dense>(1);
+    value->set_name("value");
+    nn::Model model({x}, {(*cls)(h), (*value)(h)}, "two");
+    Tensor inputs = xt::linspace<float>(-1.f, 1.f, 48);
+    inputs.reshape({16, 3});
+    Tensor classes = Tensor::from_shape({16});
+    Tensor targets = Tensor::from_shape({16, 1});
+    for (std::size_t i = 0; i < 16; ++i) {
+        classes(i) = float(i % 3);
+        targets(i, 0) = float(i) / 16.f;
+    }
+    auto data = std::make_shared<data::TensorDataset>(std::vector<Tensor>{inputs},
+                                                      std::vector<Tensor>{classes, targets});
+    nn::Trainer trainer(model, optim::make_optimizer("adam", model.trainable_parameters()),
+                        {{"class", "sparse_categorical_crossentropy"}, {"value", "mse"}},
+                        {{"class", {"accuracy"}}, {"value", {"mae"}}},
+                        {{"class", 1.0}, {"value", 0.25}});
+    nn::FitOptions fit;
+    fit.epochs = 2;
+    fit.batch_size = 4;
+    fit.validation_data = data;
+    fit.verbose = 0;
+    nn::History history = trainer.fit(data, fit);
+    for (const char* name :
+         {"loss", "class_loss", "value_loss", "class_accuracy", "value_mae", "val_loss",
+          "val_class_loss", "val_value_loss", "val_class_accuracy", "val_value_mae"}) {
+        CAPTURE(name);
+        CHECK(history[name].size() == 2);
+    }
+    CHECK(history.metrics.size() == 10);
+    const nn::Logs logs = trainer.evaluate(*data);
+    CHECK(logs.at("loss") ==
+          doctest::Approx(logs.at("class_loss") + 0.25 * logs.at("value_loss")).epsilon(1e-5));
+    CHECK_FALSE(logs.count("output_1_loss"));
+
+    CHECK_THROWS_WITH_AS(
+        nn::Trainer(model, optim::make_optimizer("adam", model.trainable_parameters()),
+                    {{"class", "mse"}, {"kind", "mse"}}),
+        "Trainer: a loss for 'kind', which is not an output of model 'two' (outputs: class, "
+        "value)",
+        std::invalid_argument);
+    CHECK_THROWS_WITH_AS(
+        nn::Trainer(model, optim::make_optimizer("adam", model.trainable_parameters()),
+                    {{"class", "mse"}}),
+        "Trainer: output 'value' of model 'two' has no loss (outputs: class, value)",
+        std::invalid_argument);
+}

@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
         for (auto& x : t) x = normal(global_rng());
         if (name.find("variance") != std::string::npos) t = xt::abs(t) + 0.5f;
         if (name.find("count") != std::string::npos) t.fill(100.f);
-        v.mutable_value() = t;
+        v.mutable_value() = t;  // (value() at commit 7e6d858, where the files were made)
     }
     nn::save_model(model, dir + "/model_file_v1.safetensors");
     Tensor x = xt::linspace<float>(-2.f, 2.f, 3 * 6 * 6 * 2);
