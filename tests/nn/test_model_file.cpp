@@ -5,6 +5,7 @@
 
 #include <xtensor/xbuilder.hpp>
 
+#include "framework/testing.h"
 #include "nn_test_util.h"
 #include "xgrad.h"
 
@@ -155,7 +156,9 @@ TEST_CASE("model files: a file written by format version 1's first code still lo
     auto [io, unused] =
         nn::read_safetensors(std::string(NN_TEST_DATA) + "/model_file_v1_prediction.safetensors");
     loaded.eval();
-    CHECK(bit_equal(loaded(Variable(io.at("input"))).value(), io.at("output")));
+    // The weights are bit for bit; the prediction only to rounding, since conv2d now adds its
+    // bias after the GEMM instead of before it (a different order of the float sums).
+    XGRAD_CHECK_TENSOR_CLOSE(loaded(Variable(io.at("input"))).value(), io.at("output"), 1e-6);
     // Saved again, it writes the same architecture and tensors.
     const std::string again = tmp_path("v1_again.safetensors");
     nn::save_model(loaded, again);
