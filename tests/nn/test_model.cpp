@@ -250,9 +250,10 @@ TEST_CASE("functional model: the seed MLP trains exactly as the Sequential one")
     nn::Model functional({x}, {y}, "mlp");
     const auto fn_weights = train(functional);
     REQUIRE(fn_weights.size() == seq_weights.size());
-    for (const auto& [name, t] : seq_weights) {
+    for (const auto& entry : seq_weights) {  // no structured binding: clang cannot CAPTURE one
+        const std::string& name = entry.first;
         CAPTURE(name);
-        CHECK(bit_equal(fn_weights.at(name), t));
+        CHECK(bit_equal(fn_weights.at(name), entry.second));
     }
 }
 

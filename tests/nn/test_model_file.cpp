@@ -148,10 +148,11 @@ TEST_CASE("model files: a file written by format version 1's first code still lo
     CHECK(loaded.count_params() == 147);
     const auto state = loaded.state_dict();
     CHECK(state.size() == tensors.size());
-    for (const auto& [name, t] : tensors) {
+    for (const auto& entry : tensors) {  // no structured binding: clang cannot CAPTURE one
+        const std::string& name = entry.first;
         CAPTURE(name);
         REQUIRE(state.count(name) == 1);
-        CHECK(bit_equal(state.at(name), t));
+        CHECK(bit_equal(state.at(name), entry.second));
     }
     auto [io, unused] =
         nn::read_safetensors(std::string(NN_TEST_DATA) + "/model_file_v1_prediction.safetensors");
