@@ -106,9 +106,10 @@ TEST_CASE("recurrent layers: gradients reach every weight; bad shapes name the l
     manual_seed(6);
     nn::LSTM lstm(3, true);
     sum(lstm(Variable(ramp({2, 4, 3})))).backward();
-    for (const auto& [name, v] : lstm.named_parameters()) {
+    for (const auto& entry : lstm.named_parameters()) {  // clang cannot INFO a structured binding
+        const std::string& name = entry.first;
         INFO(name);
-        CHECK(xt::amax(xt::abs(v.grad()))() > 0.f);
+        CHECK(xt::amax(xt::abs(entry.second.grad()))() > 0.f);
     }
     CHECK_THROWS_WITH_AS(lstm(Variable(ramp({2, 4, 5}))),
                          "lstm: built for 3 features per step, got input of shape (None, 4, 5)",
