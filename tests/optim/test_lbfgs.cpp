@@ -254,9 +254,10 @@ TEST_CASE("LBFGS resumes from its state_dict bit for bit") {
     CHECK(opt2.iterations() == opt.iterations());
     const auto a = opt.state_dict(), b = opt2.state_dict();
     REQUIRE(a.size() == b.size());
-    for (const auto& [key, t] : a) {
+    for (const auto& entry : a) {  // no structured binding: clang cannot CHECK_MESSAGE one
+        const std::string& key = entry.first;
         REQUIRE(b.count(key) == 1);
-        CHECK_MESSAGE(xt::all(xt::equal(t, b.at(key))), key);
+        CHECK_MESSAGE(xt::all(xt::equal(entry.second, b.at(key))), key);
     }
 }
 
