@@ -54,7 +54,8 @@ std::vector<Variable> lend(std::vector<Tensor>& tensors) {
 }
 
 void give_back(std::vector<Tensor>& tensors, std::vector<Variable>& lent) {
-    for (std::size_t i = 0; i < lent.size(); ++i) tensors[i] = std::move(lent[i].value());
+    // mutable_value(): std::move of the const value() would copy the batch every step.
+    for (std::size_t i = 0; i < lent.size(); ++i) tensors[i] = std::move(lent[i].mutable_value());
 }
 
 // Each log averaged over the processes, weighted by the examples each one saw.

@@ -132,7 +132,10 @@ int main(int argc, char** argv) {
         try {
             return run(flags);
         } catch (const std::exception& e) {
-            std::cerr << "error: process " << dist::rank() << ": " << e.what() << std::endl;
+            // One write, so that mpirun does not interleave another process's output into it.
+            const std::string line =
+                "error: process " + std::to_string(dist::rank()) + ": " + e.what() + "\n";
+            std::cerr << line << std::flush;
             dist::abort(1);  // the others may wait for this process: end them too
         }
     } catch (const std::exception& e) {
