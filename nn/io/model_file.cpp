@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "nn/io/layer_registry.h"
+#include "nn/io/weight_budget.h"
 
 namespace xgrad::nn {
 
@@ -46,7 +47,12 @@ json model_record(const Module& model) {
 // record must not make it allocate more weights than the file could fill (`max_weights`):
 // the layers' weight counts are checked before build() allocates them.
 std::shared_ptr<Module> model_from_json(const json& record, std::uint64_t max_weights) {
-    std::shared_ptr<Module> model = layer_from_record(record);
+    std::shared_ptr<Module> model;
+    {
+        // A functional model's layers build while its graph is rebuilt.
+        const WeightBudget budget(max_weights, slack_weights);
+        model = layer_from_record(record);
+    }
     if (model->built()) return model;
     const LayerConfig config(record.at("config"), "model '" + model->name() + "'");
     if (config.has("build_input_shapes")) {

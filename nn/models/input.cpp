@@ -4,6 +4,7 @@
 
 #include "framework/errors.h"
 #include "nn/io/layer_registry.h"
+#include "nn/io/weight_budget.h"
 
 namespace xgrad::nn {
 
@@ -74,6 +75,7 @@ SymbolicTensors call_symbolic(const std::shared_ptr<Module>& layer,
     node->list_call = list_call;
     // Builds on the first call; later calls check the shapes (a ShapeError naming the layer).
     if (shapes.size() == 1) {
+        WeightBudget::charge(*layer, shapes[0]);  // when a model file is being read
         layer->build(shapes[0]);
         node->output_shapes = list_call ? layer->output_shapes(shapes)
                                         : std::vector<Shape>{layer->output_shape(shapes[0])};

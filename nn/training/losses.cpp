@@ -215,16 +215,14 @@ const std::vector<std::string>& Loss::names() {
     return names;
 }
 
-Loss::Loss(const char* name, LossOptions options) : Loss(std::string(name), options) {}
-
-Loss::Loss(const std::string& name, LossOptions options) : name_(name) {
+Loss::Loss(const char* name, LossOptions options) : name_(name) {
     for (const auto& l : named_losses()) {
-        if (name == l.name) {
+        if (name_ == l.name) {
             function_ = l.make(options);
             return;
         }
     }
-    throw std::invalid_argument("unknown loss '" + name +
+    throw std::invalid_argument("unknown loss '" + name_ +
                                 "'; valid losses: " + join_names(names()));
 }
 

@@ -73,7 +73,11 @@ class Loss {
     // categorical_crossentropy, sparse_categorical_crossentropy, cross_entropy,
     // kl_divergence. An unknown name is a std::invalid_argument listing them.
     Loss(const char* name, LossOptions options = {});
-    Loss(const std::string& name, LossOptions options = {});
+    // Exactly a std::string, not anything convertible to one: otherwise a one-entry loss map
+    // {{"class", "mse"}} would also read as std::string's iterator-pair constructor, and a
+    // Trainer call with it would be ambiguous.
+    template <std::same_as<std::string> S>
+    Loss(const S& name, LossOptions options = {}) : Loss(name.c_str(), options) {}
     // A user's loss; `name` is what checkpoints record.
     Loss(std::string name, LossFunction function);
     template <class F>

@@ -219,6 +219,30 @@ TEST_CASE("functional model: saved and loaded bit for bit with its wiring") {
     for (std::size_t i = 0; i < 3; ++i) CHECK(bit_equal(y1[i].value(), y2[i].value()));
 }
 
+TEST_CASE("functional model: a file whose layers need far more weights than it holds") {
+    // The layers build while the graph is rebuilt, before the weights are compared with the
+    // file's tensors: the bound must stop them before they allocate.
+    manual_seed(9);
+    auto x = nn::Input({4}, "x");
+    nn::Model model({x}, {(*dense(3, "linear", "head"))(x)}, "small");
+    const std::string good = tmp_path("functional_units.safetensors");
+    nn::save_model(model, good);
+    auto [tensors, metadata] = nn::read_safetensors(good);
+    std::string& architecture = metadata.at("architecture");
+    const auto at = architecture.find("\"units\":3");
+    REQUIRE(at != std::string::npos);
+    architecture.replace(at, 9, "\"units\":2000000");  // 10,000,000 weights: 40 MB
+    const std::string bad = tmp_path("functional_huge.safetensors");
+    nn::write_safetensors(bad, tensors, metadata);
+    CHECK_THROWS_WITH_AS(nn::load_any_model(bad),
+                         ("cannot load '" + bad +
+                          "': the architecture is invalid: layer 'head' needs 10000000 weights "
+                          "for input shape (None, 4), more than the file holds with the layers "
+                          "before it (15 in all)")
+                             .c_str(),
+                         std::runtime_error);
+}
+
 TEST_CASE("functional model: the seed MLP trains exactly as the Sequential one") {
     // 256 synthetic 28x28 images in 10 classes; one epoch of Adam at batch 32, same seed.
     Tensor images = ramp({256, 28, 28}, -1, 1);

@@ -602,7 +602,7 @@ TEST_CASE("Trainer: per-output losses, weights and metrics by output name") {
         std::invalid_argument);
     CHECK_THROWS_WITH_AS(
         nn::Trainer(model, optim::make_optimizer("adam", model.trainable_parameters()),
-                    std::map<std::string, nn::Loss>{{"class", "mse"}}),
+                    {{"class", "mse"}}),  // one entry: a map, not a std::string
         "Trainer: output 'value' of model 'two' has no loss (outputs: class, value)",
         std::invalid_argument);
 }
