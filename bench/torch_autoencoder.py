@@ -4,31 +4,13 @@
 Sigmoid -> reshape to 28x28), Keras' initialisation (Glorot uniform, zero biases), Adam with
 Keras' epsilon, mean squared error with the images as their own targets. Prints one line per
 epoch: its training time, the mean training loss and the test reconstruction MSE."""
-import argparse
-import gzip
-import time
-
-import numpy as np
 import torch
 
-p = argparse.ArgumentParser()
-p.add_argument("--data-dir", default="/usr/share/datasets/fashion-mnist")
-p.add_argument("--epochs", type=int, default=10)
-p.add_argument("--batch-size", type=int, default=32)
-p.add_argument("--threads", type=int, default=1)
-p.add_argument("--seed", type=int, default=0)
-a = p.parse_args()
-torch.set_num_threads(a.threads)
-torch.manual_seed(a.seed)
+import torch_fashion
 
-
-def images(name):
-    with gzip.open(f"{a.data_dir}/{name}", "rb") as f:
-        return torch.tensor(np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 28, 28))
-
-
-x_train = images("train-images-idx3-ubyte.gz")
-x_test = images("t10k-images-idx3-ubyte.gz").float() / 255
+a = torch_fashion.parse_args(epochs=10, flush_denormal=False)
+x_train = torch_fashion.images(a.data_dir, "train", (28, 28))
+x_test = torch_fashion.images(a.data_dir, "t10k", (28, 28))
 
 
 class Autoencoder(torch.nn.Module):
@@ -43,28 +25,12 @@ class Autoencoder(torch.nn.Module):
         return self.decoder(self.encoder(x))
 
 
-model = Autoencoder()
-for m in model.modules():
-    if isinstance(m, torch.nn.Linear):
-        torch.nn.init.xavier_uniform_(m.weight)
-        torch.nn.init.zeros_(m.bias)
-opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
+model = torch_fashion.keras_init(Autoencoder())
+opt = torch_fashion.keras_adam(model)
 loss_fn = torch.nn.MSELoss()
-n = x_train.shape[0]
 for epoch in range(a.epochs):
-    start = time.perf_counter()
-    order = torch.randperm(n)
-    total = 0.0
-    for i in range(0, n, a.batch_size):
-        # Batches are scaled from uint8 per step, as xgrad does.
-        x = x_train[order[i:i + a.batch_size]].float() / 255
-        loss = loss_fn(model(x), x)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        total += loss.item() * len(x)
-    seconds = time.perf_counter() - start
+    seconds, loss = torch_fashion.train_epoch(model, opt, loss_fn, x_train, None, a.batch_size)
     with torch.no_grad():
         test_mse = loss_fn(model(x_test), x_test).item()
-    print(f"epoch {epoch + 1} train_time {seconds:.3f}s loss {total / n:.5f} "
+    print(f"epoch {epoch + 1} train_time {seconds:.3f}s loss {loss:.5f} "
           f"test_mse {test_mse:.5f}", flush=True)

@@ -5,17 +5,16 @@ one thread each on this machine, global batch --batch-size split evenly, Adam. T
 steps after --warmup and prints (process 0) "images_per_s X". With --procs 1 the model runs
 without DDP."""
 import argparse
-import gzip
-import os
 import time
 
-import numpy as np
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
+import torch_fashion
+
 p = argparse.ArgumentParser()
-p.add_argument("--data-dir", default="/usr/share/datasets/fashion-mnist")
+p.add_argument("--data-dir", default=torch_fashion.DATA_DIR)
 p.add_argument("--model", choices=["mlp", "cnn"], default="mlp")
 p.add_argument("--batch-size", type=int, default=512)
 p.add_argument("--procs", type=int, default=2)
@@ -26,20 +25,8 @@ a = p.parse_args()
 
 
 def make_model():
-    if a.model == "mlp":
-        layers = [torch.nn.Flatten(), torch.nn.Linear(784, 100), torch.nn.ReLU(),
-                  torch.nn.Linear(100, 10)]
-    else:
-        layers = [torch.nn.Conv2d(1, 32, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-                  torch.nn.Conv2d(32, 64, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-                  torch.nn.Flatten(), torch.nn.Dropout(0.5), torch.nn.Linear(1600, 128),
-                  torch.nn.ReLU(), torch.nn.Linear(128, 10)]
-    model = torch.nn.Sequential(*layers)
-    for m in model:
-        if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d)):
-            torch.nn.init.xavier_uniform_(m.weight)
-            torch.nn.init.zeros_(m.bias)
-    return model
+    layers = torch_fashion.mlp_layers() if a.model == "mlp" else torch_fashion.cnn_layers()
+    return torch_fashion.keras_init(torch.nn.Sequential(*layers))
 
 
 def worker(rank):
@@ -48,14 +35,12 @@ def worker(rank):
     if a.procs > 1:
         dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{a.port}", rank=rank,
                                 world_size=a.procs)
-    with gzip.open(f"{a.data_dir}/train-images-idx3-ubyte.gz", "rb") as f:
-        x = torch.tensor(np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 1, 28, 28))
-    with gzip.open(f"{a.data_dir}/train-labels-idx1-ubyte.gz", "rb") as f:
-        y = torch.tensor(np.frombuffer(f.read(), np.uint8, offset=8), dtype=torch.long)
+    x = torch_fashion.images(a.data_dir, "train", (1, 28, 28))
+    y = torch_fashion.labels(a.data_dir, "train")
     model = make_model()
     if a.procs > 1:
         model = torch.nn.parallel.DistributedDataParallel(model)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
+    opt = torch_fashion.keras_adam(model)
     loss_fn = torch.nn.CrossEntropyLoss()
     local = a.batch_size // a.procs
     order = torch.randperm(x.shape[0], generator=torch.Generator().manual_seed(0))
