@@ -8,6 +8,7 @@
 
 #include "framework/errors.h"
 #include "framework/record.h"
+#include "ops/elementwise_loops.h"
 
 namespace xgrad {
 
@@ -56,9 +57,15 @@ const TensorOf<T>& value_of(const VariableOf<T>& g) {
     return g.value();
 }
 
+// sum += g in a vectorised loop (xtensor's += is SSE2 only in a portable build); the engine
+// checked that g has the shape of the input it is for.
 template <class T>
 void add_into(TensorOf<T>& sum, TensorOf<T>&& g) {
-    sum += g;
+    if (sum.shape() == g.shape()) {
+        add_into_loop<T>(sum.size(), sum.data(), g.data());
+    } else {
+        sum += g;
+    }
 }
 template <class T>
 void add_into(VariableOf<T>& sum, VariableOf<T>&& g) {
@@ -124,7 +131,7 @@ void accumulate_leaf(Node<T>& leaf, TensorOf<T>&& g) {
         leaf.grad = std::move(g);
         leaf.has_grad = true;
     } else {
-        leaf.grad += g;
+        add_into(leaf.grad, std::move(g));
         leaf.grad_node.reset();  // the sum has no history
     }
 }
@@ -176,7 +183,7 @@ std::vector<VariableOf<T>> propagate(const std::vector<std::shared_ptr<Node<T>>>
                 to.grad = std::move(g);
                 to.has_grad = true;
             } else {
-                to.grad += g;
+                add_into(to.grad, std::move(g));
             }
         } else {
             auto [it, fresh] = pending.try_emplace(&to);

@@ -12,6 +12,7 @@
 #include "framework/vectorize.h"
 #include "ops/axis.h"
 #include "ops/elementwise.h"
+#include "ops/elementwise_loops.h"
 #include "ops/reduce.h"
 #include "ops/relu_loops.h"
 #include "ops/shifted_exp.h"
@@ -20,26 +21,12 @@ namespace xgrad {
 
 namespace {
 
-// y[i] = f(x[i]) over a contiguous tensor: plain loops, no expression templates to compile.
-// Distinct (restrict) arrays let the compiler vectorise them at the machine's full width
-// where f has no branch. (relu has its own loops in ops/relu_loops.h, shared with conv2d.)
-template <class T, class F>
-XGRAD_VECTOR_CLONES void map_loop(std::size_t n, const T* __restrict__ in, T* __restrict__ out,
-                                  F f) {
-    for (std::size_t i = 0; i < n; ++i) out[i] = f(in[i]);
-}
-
+// map() and the other element loops are in ops/elementwise_loops.h; relu has its own in
+// ops/relu_loops.h, shared with conv2d.
 template <class T, class D>
 XGRAD_VECTOR_CLONES void chain_loop(std::size_t n, const T* __restrict__ g, const T* __restrict__ x,
                                     const T* __restrict__ y, T* __restrict__ out, D d) {
     for (std::size_t i = 0; i < n; ++i) out[i] = d(g[i], x[i], y[i]);
-}
-
-template <class T, class F>
-TensorOf<T> map(const TensorOf<T>& x, F f) {
-    TensorOf<T> y = TensorOf<T>::from_shape(x.shape());
-    map_loop<T>(x.size(), x.data(), y.data(), f);
-    return y;
 }
 
 // The input gradient d(g[i], x[i], y[i]): the output gradient times the local derivative.
@@ -205,7 +192,8 @@ namespace {
 // float tanh without a branch, so that map_loop vectorises it: libm's tanhf is a scalar call
 // of ~150 instructions, a quarter of a small tanh network's training (examples/pinn_poisson).
 // Eigen's rational approximation (generic_fast_tanh_float): at most 5 ulp from the exact
-// value with FMA, 7 without (3e-7 relative; tanhf: 2 ulp), exact for |x| < 0.0004 and +-1 beyond +-7.9988.
+// value with FMA, 7 without (3e-7 relative; tanhf: 2 ulp), exact for |x| < 0.0004 and +-1 beyond
+// +-7.9988.
 float branchless_tanh(float a) {
     // min/max rather than std::clamp, which GCC leaves as a branch that stops vectorisation.
     const float x = std::min(std::max(a, -7.99881172180175781f), 7.99881172180175781f);

@@ -10,6 +10,7 @@
 #include "framework/errors.h"
 #include "framework/record.h"
 #include "ops/broadcast.h"
+#include "ops/elementwise_loops.h"
 
 namespace xgrad {
 
@@ -56,16 +57,24 @@ VariableOf<T> constant(TensorOf<T> t) {
 
 }  // namespace
 
-// Each binary op evaluates through apply() with a generic lambda, so a 0-d operand (a plain
-// number converted to a Variable) takes xtensor's fast scalar path, forward and backward.
+// The arithmetic ops evaluate through zip() with a generic lambda: plain vectorised loops for
+// operands of one shape or a 0-d operand (a plain number converted to a Variable), forward
+// and backward. The masks of minimum and maximum go through apply().
 #define XGRAD_APPLY(a, b, expr) \
     apply<T>((a), (b), [](const auto& p, const auto& q) -> TensorOf<T> { return expr; })
+#define XGRAD_ZIP(a, b, expr) zip<T>((a), (b), [](const auto& p, const auto& q) { return expr; })
+
+// -x, in a vectorised loop.
+template <class T>
+TensorOf<T> negated(const TensorOf<T>& x) {
+    return map<T>(x, [](T v) { return -v; });
+}
 
 template <class T>
 VariableOf<T> add(const VariableOf<T>& a, const VariableOf<T>& b) {
     broadcast_shapes("add", a.shape(), b.shape());
     return record<T>(
-        "add", XGRAD_APPLY(a.value(), b.value(), p + q), {a, b},
+        "add", XGRAD_ZIP(a.value(), b.value(), p + q), {a, b},
         [](const BackwardContext<T>& c) {
             return Grads<T>{input_grad(c, 0, c.grad), input_grad(c, 1, c.grad)};
         },
@@ -78,9 +87,10 @@ template <class T>
 VariableOf<T> sub(const VariableOf<T>& a, const VariableOf<T>& b) {
     broadcast_shapes("sub", a.shape(), b.shape());
     return record<T>(
-        "sub", XGRAD_APPLY(a.value(), b.value(), p - q), {a, b},
+        "sub", XGRAD_ZIP(a.value(), b.value(), p - q), {a, b},
         [](const BackwardContext<T>& c) {
-            return Grads<T>{input_grad(c, 0, c.grad), input_grad(c, 1, -c.grad)};
+            return Grads<T>{input_grad(c, 0, c.grad),
+                            c.needs(1) ? input_grad(c, 1, negated<T>(c.grad)) : TensorOf<T>()};
         },
         [](const GraphBackwardContext<T>& c) {
             return VariableList<T>{input_grad(c, 0, c.grad), input_grad(c, 1, -c.grad)};
@@ -91,11 +101,11 @@ template <class T>
 VariableOf<T> mul(const VariableOf<T>& a, const VariableOf<T>& b) {
     broadcast_shapes("mul", a.shape(), b.shape());
     return record<T>(
-        "mul", XGRAD_APPLY(a.value(), b.value(), p * q), {a, b},
+        "mul", XGRAD_ZIP(a.value(), b.value(), p * q), {a, b},
         [](const BackwardContext<T>& c) {
             TensorOf<T> ga, gb;
-            if (c.needs(0)) ga = XGRAD_APPLY(c.grad, c.input(1), p * q);
-            if (c.needs(1)) gb = XGRAD_APPLY(c.grad, c.input(0), p * q);
+            if (c.needs(0)) ga = XGRAD_ZIP(c.grad, c.input(1), p * q);
+            if (c.needs(1)) gb = XGRAD_ZIP(c.grad, c.input(0), p * q);
             return Grads<T>{input_grad(c, 0, std::move(ga)), input_grad(c, 1, std::move(gb))};
         },
         [](const GraphBackwardContext<T>& c) {
@@ -108,12 +118,12 @@ template <class T>
 VariableOf<T> div(const VariableOf<T>& a, const VariableOf<T>& b) {
     broadcast_shapes("div", a.shape(), b.shape());
     return record<T>(
-        "div", XGRAD_APPLY(a.value(), b.value(), p / q), {a, b},
+        "div", XGRAD_ZIP(a.value(), b.value(), p / q), {a, b},
         [](const BackwardContext<T>& c) {
             const auto& y = c.input(1);
             TensorOf<T> ga, gb;
-            if (c.needs(0)) ga = XGRAD_APPLY(c.grad, y, p / q);
-            if (c.needs(1)) gb = XGRAD_APPLY(TensorOf<T>(c.grad * c.output), y, -p / q);
+            if (c.needs(0)) ga = XGRAD_ZIP(c.grad, y, p / q);
+            if (c.needs(1)) gb = XGRAD_ZIP(XGRAD_ZIP(c.grad, c.output, p * q), y, -p / q);
             return Grads<T>{input_grad(c, 0, std::move(ga)), input_grad(c, 1, std::move(gb))};
         },
         [](const GraphBackwardContext<T>& c) {
@@ -127,7 +137,8 @@ VariableOf<T> div(const VariableOf<T>& a, const VariableOf<T>& b) {
 template <class T>
 VariableOf<T> neg(const VariableOf<T>& a) {
     return record<T>(
-        "neg", -a.value(), {a}, [](const BackwardContext<T>& c) { return Grads<T>{-c.grad}; },
+        "neg", negated<T>(a.value()), {a},
+        [](const BackwardContext<T>& c) { return Grads<T>{negated<T>(c.grad)}; },
         [](const GraphBackwardContext<T>& c) { return VariableList<T>{-c.grad}; });
 }
 
@@ -386,6 +397,7 @@ VariableOf<T> masked_fill(const VariableOf<T>& x, const Mask& mask, double value
 }
 
 #undef XGRAD_APPLY
+#undef XGRAD_ZIP
 
 #define XGRAD_INSTANTIATE_ELEMENTWISE(T)                                           \
     template VariableOf<T> add(const VariableOf<T>&, const VariableOf<T>&);        \
