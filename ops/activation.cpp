@@ -224,9 +224,48 @@ T tanh_of(T v) {
 
 template <class T>
 VariableOf<T> tanh(const VariableOf<T>& x) {
-    return unary<T>(
-        "tanh", x, [](T v) { return tanh_of(v); }, [](T, T y) { return T(1) - y * y; },
-        [](const VariableOf<T>&, const VariableOf<T>& y) { return T(1) - y * y; });
+    return record<T>(
+        "tanh", map<T>(x.value(), [](T v) { return tanh_of(v); }), {x},
+        [](const BackwardContext<T>& c) {
+            return Grads<T>{chain<T>(c, [](T g, T, T y) { return g * (T(1) - y * y); })};
+        },
+        [](const GraphBackwardContext<T>& c) {
+            return VariableList<T>{tanh_backward(c.grad, c.output())};
+        });
+}
+
+template <class T>
+VariableOf<T> tanh_backward(const VariableOf<T>& grad, const VariableOf<T>& y) {
+    if (grad.shape() != y.shape()) {
+        throw ShapeError("tanh_backward", "the gradient has shape " + format_shape(grad.shape()) +
+                                              " but the output has shape " +
+                                              format_shape(y.shape()));
+    }
+    return record<T>(
+        "tanh_backward",
+        zip<T>(grad.value(), y.value(),
+               [](const auto& g, const auto& v) { return g * (T(1) - v * v); }),
+        {grad, y},
+        [](const BackwardContext<T>& c) {
+            const TensorOf<T>& g = c.input(0);
+            const TensorOf<T>& y = c.input(1);
+            Grads<T> grads(2);
+            if (c.needs(0)) {  // d/dgrad: (1 - y^2), chained
+                grads[0] = zip<T>(
+                    c.grad, y, [](const auto& go, const auto& v) { return go * (T(1) - v * v); });
+            }
+            if (c.needs(1)) {  // d/dy: -2 grad y, chained
+                grads[1] = TensorOf<T>::from_shape(y.shape());
+                chain_loop<T>(y.size(), c.grad.data(), g.data(), y.data(), grads[1].data(),
+                              [](T go, T gv, T v) { return T(-2) * go * gv * v; });
+            }
+            return grads;
+        },
+        [](const GraphBackwardContext<T>& c) {
+            const VariableOf<T> g = c.input(0), y = c.input(1);
+            return VariableList<T>{c.needs(0) ? tanh_backward(c.grad, y) : VariableOf<T>(),
+                                   c.needs(1) ? T(-2) * c.grad * g * y : VariableOf<T>()};
+        });
 }
 
 template <class T>
@@ -379,21 +418,22 @@ VariableOf<T> activate(const std::string& name, const VariableOf<T>& x) {
     throw std::logic_error("activate: no implementation for activation '" + name + "'");
 }
 
-#define XGRAD_INSTANTIATE_ACTIVATION(T)                              \
-    template VariableOf<T> relu(const VariableOf<T>&);               \
-    template VariableOf<T> leaky_relu(const VariableOf<T>&, double); \
-    template VariableOf<T> elu(const VariableOf<T>&, double);        \
-    template VariableOf<T> selu(const VariableOf<T>&);               \
-    template VariableOf<T> gelu(const VariableOf<T>&, bool);         \
-    template VariableOf<T> sigmoid(const VariableOf<T>&);            \
-    template VariableOf<T> tanh(const VariableOf<T>&);               \
-    template VariableOf<T> softplus(const VariableOf<T>&);           \
-    template VariableOf<T> softsign(const VariableOf<T>&);           \
-    template VariableOf<T> silu(const VariableOf<T>&);               \
-    template VariableOf<T> swish(const VariableOf<T>&);              \
-    template VariableOf<T> hard_sigmoid(const VariableOf<T>&);       \
-    template VariableOf<T> softmax(const VariableOf<T>&, int);       \
-    template VariableOf<T> log_softmax(const VariableOf<T>&, int);   \
+#define XGRAD_INSTANTIATE_ACTIVATION(T)                                               \
+    template VariableOf<T> relu(const VariableOf<T>&);                                \
+    template VariableOf<T> leaky_relu(const VariableOf<T>&, double);                  \
+    template VariableOf<T> elu(const VariableOf<T>&, double);                         \
+    template VariableOf<T> selu(const VariableOf<T>&);                                \
+    template VariableOf<T> gelu(const VariableOf<T>&, bool);                          \
+    template VariableOf<T> sigmoid(const VariableOf<T>&);                             \
+    template VariableOf<T> tanh(const VariableOf<T>&);                                \
+    template VariableOf<T> tanh_backward(const VariableOf<T>&, const VariableOf<T>&); \
+    template VariableOf<T> softplus(const VariableOf<T>&);                            \
+    template VariableOf<T> softsign(const VariableOf<T>&);                            \
+    template VariableOf<T> silu(const VariableOf<T>&);                                \
+    template VariableOf<T> swish(const VariableOf<T>&);                               \
+    template VariableOf<T> hard_sigmoid(const VariableOf<T>&);                        \
+    template VariableOf<T> softmax(const VariableOf<T>&, int);                        \
+    template VariableOf<T> log_softmax(const VariableOf<T>&, int);                    \
     template VariableOf<T> activate(const std::string&, const VariableOf<T>&);
 XGRAD_FOR_EACH_DTYPE(XGRAD_INSTANTIATE_ACTIVATION)
 

@@ -23,6 +23,12 @@ template <class T>
 VariableOf<T> sigmoid(const VariableOf<T>& x);
 template <class T>
 VariableOf<T> tanh(const VariableOf<T>& x);
+// grad * (1 - y^2), tanh's derivative at the output y = tanh(x) times the output gradient,
+// as one op (torch's tanh_backward): tanh's gradient with create_graph is this op, so the
+// input gradients of a tanh network (a physics-informed loss) hold one node per tanh layer
+// instead of three. grad and y have one shape.
+template <class T>
+VariableOf<T> tanh_backward(const VariableOf<T>& grad, const VariableOf<T>& y);
 template <class T>
 VariableOf<T> softplus(const VariableOf<T>& x);
 template <class T>

@@ -228,3 +228,28 @@ TEST_CASE("float32 tanh is within 7 ulp of the exact value everywhere") {
     CAPTURE(at);
     CHECK(worst <= 7.0);
 }
+
+TEST_CASE("tanh_backward: grad * (1 - y^2), differentiable in both inputs to second order") {
+    const Variable64 g(Tensor64{0.5, -2.0, 3.0});
+    const Variable64 y(Tensor64{0.0, 0.5, -0.9});
+    XGRAD_CHECK_TENSOR_CLOSE(tanh_backward(g, y).value(), Tensor64({0.5, -1.5, 0.57}));
+    for (std::size_t k = 0; k < kShapes.size(); ++k) {
+        const Tensor64 a = random_tensor(kShapes[k], 400 + static_cast<unsigned>(k));
+        const Tensor64 b = random_tensor(kShapes[k], 500 + static_cast<unsigned>(k), 0.9);
+        INFO("shape ", format_shape(kShapes[k]));
+        const auto f = [](const V64& in) { return tanh_backward(in[0], in[1]); };
+        XGRAD_CHECK_GRADCHECK(f, {a, b});
+        XGRAD_CHECK_GRADGRADCHECK(f, {a, b});
+    }
+    CHECK_THROWS_WITH_AS(
+        tanh_backward(Variable(Tensor{1.f, 2.f}), Variable(Tensor{{1.f, 2.f}})),
+        "tanh_backward: the gradient has shape (2,) but the output has shape (1, 2)", ShapeError);
+}
+
+TEST_CASE("tanh's input gradient with create_graph is one tanh_backward node") {
+    Variable64 x(random_tensor({2, 3}, 600), true);
+    const Variable64 y = xgrad::tanh(x);
+    const Variable64 dx = grad<double>({sum(y)}, {x}, {.create_graph = true})[0];
+    CHECK(std::string(dx.node()->op) == "tanh_backward");
+    XGRAD_CHECK_TENSOR_CLOSE(dx.value(), Tensor64(1.0 - xt::square(xt::tanh(x.value()))));
+}
