@@ -4,7 +4,8 @@ points and initial weights (drawn from the same splitmix64 stream as the C++ pro
 same loss and the same Adam then L-BFGS (strong Wolfe) steps, in float32.
 
   -(u_xx + u_yy) = 2 pi^2 sin(pi x) sin(pi y) on the unit square, u = 0 on the boundary;
-  loss = mean(residual^2) at the interior points + mean(u^2) at the boundary points.
+  loss = mean(residual^2) at the interior points + w mean(u^2) at the boundary points (w = 10,
+  --boundary-weight).
 
 Prints one line that bench/compare_pinn parses:
   train_time <s> adam_time <s> lbfgs_time <s> evaluations <n> loss <x> rel_l2 <x> initial_loss <x>"""
@@ -59,7 +60,7 @@ def mlp(params, x):
     return x @ params[-2] + params[-1]
 
 
-def pde_loss(params, inside, edge):
+def pde_loss(params, inside, edge, boundary_weight):
     x = inside.clone().requires_grad_(True)
     u = mlp(params, x)
     (du,) = torch.autograd.grad(u.sum(), x, create_graph=True)
@@ -68,7 +69,7 @@ def pde_loss(params, inside, edge):
     laplacian = d2x[:, 0:1] + d2y[:, 1:2]
     f = 2 * math.pi ** 2 * torch.sin(math.pi * inside[:, 0:1]) * torch.sin(math.pi * inside[:, 1:2])
     residual = laplacian + f
-    return (residual * residual).mean() + (mlp(params, edge) ** 2).mean()
+    return (residual * residual).mean() + boundary_weight * (mlp(params, edge) ** 2).mean()
 
 
 def relative_l2(params, n=101):
@@ -91,6 +92,7 @@ def main():
     p.add_argument("--depth", type=int, default=3)
     p.add_argument("--interior", type=int, default=1000)
     p.add_argument("--boundary", type=int, default=50)
+    p.add_argument("--boundary-weight", type=float, default=10.0)
     p.add_argument("--threads", type=int, default=1)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
@@ -98,12 +100,12 @@ def main():
     weights, inside, edge = make_problem(a.seed, a.width, a.depth, a.interior, a.boundary)
     params = [w.requires_grad_(True) for w in weights]
 
-    initial_loss = pde_loss(params, inside, edge).item()
+    initial_loss = pde_loss(params, inside, edge, a.boundary_weight).item()
     start = time.perf_counter()
     adam = torch.optim.Adam(params, lr=a.learning_rate, eps=1e-7)
     for _ in range(a.adam_steps):
         adam.zero_grad()
-        loss = pde_loss(params, inside, edge)
+        loss = pde_loss(params, inside, edge, a.boundary_weight)
         loss.backward()
         adam.step()
     adam_time = time.perf_counter() - start
@@ -118,14 +120,14 @@ def main():
         nonlocal evaluations
         evaluations += 1
         lbfgs.zero_grad()
-        loss = pde_loss(params, inside, edge)
+        loss = pde_loss(params, inside, edge, a.boundary_weight)
         loss.backward()
         return loss
 
     if a.lbfgs_steps > 0:
         lbfgs.step(closure)
     train_time = time.perf_counter() - start
-    loss = pde_loss(params, inside, edge).item()
+    loss = pde_loss(params, inside, edge, a.boundary_weight).item()
     print(f"train_time {train_time:.3f}s adam_time {adam_time:.3f}s "
           f"lbfgs_time {train_time - adam_time:.3f}s evaluations {evaluations} "
           f"loss {loss:.3e} rel_l2 {relative_l2(params):.3e} initial_loss {initial_loss:.6e}")
