@@ -61,6 +61,10 @@ void validate(const Options& o) {
         throw examples::UsageError(
             fmt::format("--learning-rate must be a positive number, got {}", o.learning_rate));
     }
+    if (!(std::isfinite(o.boundary_weight) && o.boundary_weight >= 0)) {
+        throw examples::UsageError(fmt::format(
+            "--boundary-weight must be a number of at least 0, got {}", o.boundary_weight));
+    }
 }
 
 // splitmix64 (Steele, Lea, Flood): uniform doubles in [0, 1) from the top 53 bits. The PyTorch

@@ -54,6 +54,10 @@ TEST_CASE("pinn_poisson: bad flags are one error line and exit status 2") {
     cli_test::check_usage_error(kProgram, "--interior 0", "--interior must be at least 1");
     cli_test::check_usage_error(kProgram, "--learning-rate -0.5",
                                 "--learning-rate must be a positive number, got -0.5");
+    cli_test::check_usage_error(kProgram, "--boundary-weight -1",
+                                "--boundary-weight must be a number of at least 0, got -1");
+    cli_test::check_usage_error(kProgram, "--boundary-weight nan",
+                                "--boundary-weight must be a number of at least 0, got nan");
     cli_test::check_usage_error(kProgram, "--threads 0", "--threads must be at least 1");
     cli_test::check_usage_error(kProgram, "--no-such-flag", "--no-such-flag");
 }
