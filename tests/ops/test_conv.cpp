@@ -128,8 +128,9 @@ Tensor64 image(const Tensor64& batch, std::size_t i) {
 }
 
 TEST_CASE("conv2d: a batch lowered in several chunks equals its images one at a time") {
-    // 40 images of 12x12x8 under a 3x3 kernel: the im2col matrix is 40 * 100 * 72 values,
-    // more than one chunk (2^17 values) holds, so forward and backward cross chunk borders.
+    // 40 images of 12x12x8 under a 3x3 kernel: the im2col matrix and the output are
+    // 40 * 100 * (72 + 2) values, more than one chunk (2^17 values) holds, so forward and
+    // backward cross chunk borders.
     const Tensor64 x = ramp({40, 12, 12, 8});
     const Tensor64 k = ramp({3, 3, 8, 2}, 0.085);
     const Tensor64 b = {0.05, -0.1};
