@@ -1,6 +1,8 @@
 #include "ops/conv.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -17,6 +19,7 @@
 #include "framework/vectorize.h"
 #include "ops/column_sums.h"
 #include "ops/gemm.h"
+#include "ops/max_pool_kernels.h"
 #include "ops/reduce.h"
 #include "ops/relu_loops.h"
 
@@ -183,27 +186,29 @@ void col2im(const ConvGeometry& g, const T* cols, T* dx) {
     });
 }
 
-// The batch is lowered in chunks of whole images whose im2col matrix holds about this many
-// values (512 KB of float) per BLAS thread, so the matrix stays in cache between im2col and
-// the GEMM that reads it, and each GEMM is large enough to be worth splitting over threads.
+// The batch is lowered in chunks of whole images whose im2col matrix and output together
+// hold about this many values (512 KB of float) per BLAS thread, so both stay in cache
+// between im2col, the GEMM and the bias/relu pass (backward: the masked gradient, the GEMMs
+// and col2im), and each GEMM is large enough to be worth splitting over threads. The output
+// counts: with one input channel and 32 filters (a first conv layer) it is 3.5x the matrix.
 // Backward lowers each chunk again rather than keeping the whole matrix: that costs a cheap
 // in-cache copy and saves a matrix 9x the input's size for a 3x3 kernel.
 constexpr std::size_t kChunkValues = std::size_t(1) << 17;
 
-// The geometry of images [first, first + count) of the batch, and their offsets in x and y.
+// The geometry of images [first, first + g.n) of the batch, and their offsets in x and y.
 struct ConvChunk {
     ConvGeometry g;
-    std::size_t x_offset, y_offset;
+    std::size_t first, x_offset, y_offset;
 };
 
 std::vector<ConvChunk> split_batch(const ConvGeometry& g) {
-    const std::size_t image_values = g.oh * g.ow * g.patch();
+    const std::size_t image_values = g.oh * g.ow * (g.patch() + g.oc);
     const std::size_t values = kChunkValues * static_cast<std::size_t>(blas_threads());
     const std::size_t per_chunk =
         std::max<std::size_t>(1, values / std::max<std::size_t>(image_values, 1));
     std::vector<ConvChunk> chunks;
     for (std::size_t first = 0; first < g.n; first += per_chunk) {
-        ConvChunk c{g, first * g.h * g.w * g.c, first * g.oh * g.ow * g.oc};
+        ConvChunk c{g, first, first * g.h * g.w * g.c, first * g.oh * g.ow * g.oc};
         c.g.n = std::min(per_chunk, g.n - first);
         chunks.push_back(c);
     }
@@ -211,7 +216,8 @@ std::vector<ConvChunk> split_batch(const ConvGeometry& g) {
 }
 
 // Scratch buffers for one chunk, one per thread and purpose, reused across calls: the same
-// sizes come back every batch. Purpose 0: the im2col matrix; 1: the output gradient.
+// sizes come back every batch. Purpose 0: the im2col matrix; 1: the output gradient; 2: the
+// output before pooling (conv2d_max_pool); 3: the pooled gradient after relu's mask.
 template <class T, int Purpose>
 T* chunk_buffer(std::size_t n) {
     thread_local std::vector<T> buffer;
@@ -226,22 +232,17 @@ std::size_t chunk_rows(const std::vector<ConvChunk>& chunks) {
 
 // The backward kernels of conv2d, a cache-sized chunk of the batch at a time. Each output
 // that is not null is computed: dx += the input gradient (needs `kernel`), dk = the kernel
-// gradient (needs `x`), db += the bias gradient. With `relu_output`, the gradient is first
-// zeroed where that fused-relu output was not positive.
-template <class T>
-void conv_backward(const ConvGeometry& g, const T* grad, const T* relu_output, const T* x,
-                   const T* kernel, T* dx, T* dk, T* db) {
+// gradient (needs `x`), db += the bias gradient. chunk_grad(chunk) returns the output
+// gradient of a chunk (it may build it in a scratch buffer).
+template <class T, class ChunkGrad>
+void conv_backward_chunks(const ConvGeometry& g, ChunkGrad&& chunk_grad, const T* x,
+                          const T* kernel, T* dx, T* dk, T* db) {
     const std::vector<ConvChunk> chunks = split_batch(g);
     T* cols = chunk_buffer<T, 0>(chunk_rows(chunks) * g.patch());
-    T* masked = relu_output ? chunk_buffer<T, 1>(chunk_rows(chunks) * g.oc) : nullptr;
     bool first = true;
     for (const ConvChunk& ch : chunks) {
         const std::size_t rows = ch.g.rows();
-        const T* g_chunk = grad + ch.y_offset;
-        if (relu_output) {  // the gradient before relu: zero where the output was not positive
-            relu_grad_loop<T>(rows * g.oc, g_chunk, relu_output + ch.y_offset, masked);
-            g_chunk = masked;
-        }
+        const T* g_chunk = chunk_grad(ch);
         if (dk) {  // dK = cols^T g, summed over the chunks
             im2col(ch.g, x + ch.x_offset, cols);
             gemm<T>(true, false, g.patch(), g.oc, rows, cols, g_chunk, first ? T(0) : T(1), dk);
@@ -255,6 +256,39 @@ void conv_backward(const ConvGeometry& g, const T* grad, const T* relu_output, c
     }
     // An empty batch has no chunk: the kernel gradient is zero, not uninitialised.
     if (dk && first) std::fill_n(dk, g.patch() * g.oc, T(0));
+}
+
+// conv_backward_chunks for the output gradient `grad`; with `relu_output`, the gradient is
+// first zeroed where that fused-relu output was not positive.
+template <class T>
+void conv_backward(const ConvGeometry& g, const T* grad, const T* relu_output, const T* x,
+                   const T* kernel, T* dx, T* dk, T* db) {
+    T* masked = relu_output ? chunk_buffer<T, 1>(chunk_rows(split_batch(g)) * g.oc) : nullptr;
+    auto chunk_grad = [&](const ConvChunk& ch) {
+        const T* g_chunk = grad + ch.y_offset;
+        if (!relu_output) return g_chunk;
+        relu_grad_loop<T>(ch.g.rows() * g.oc, g_chunk, relu_output + ch.y_offset, masked);
+        return static_cast<const T*>(masked);
+    };
+    conv_backward_chunks<T>(g, chunk_grad, x, kernel, dx, dk, db);
+}
+
+// The first-order backward of an op whose inputs are conv2d's (x, kernel and maybe bias): the
+// tensors to fill, then `run`(dx, dk, db) with null for those not needed.
+template <class T, class Run>
+Grads<T> conv_grads(const BackwardContext<T>& c, std::size_t oc, const Run& run) {
+    Grads<T> grads(c.node.inputs.size());
+    TensorOf<T> dx, dk, db;
+    if (c.needs(0)) dx = xt::zeros<T>(c.input(0).shape());
+    if (c.needs(1)) dk = TensorOf<T>::from_shape(c.input(1).shape());
+    const bool bias_grad = grads.size() == 3 && c.needs(2);
+    if (bias_grad) db = xt::zeros<T>({oc});
+    run(c.needs(0) ? dx.data() : nullptr, c.needs(1) ? dk.data() : nullptr,
+        bias_grad ? db.data() : nullptr);
+    if (c.needs(0)) grads[0] = std::move(dx);
+    if (c.needs(1)) grads[1] = std::move(dk);
+    if (bias_grad) grads[2] = std::move(db);
+    return grads;
 }
 
 // The first-order backward of the two gradient ops: their graph backward `both` run on
@@ -278,68 +312,165 @@ template <class T>
 VariableOf<T> conv2d_kernel_grad(const VariableOf<T>& x, const VariableOf<T>& grad,
                                  const Shape& k_shape, const Conv2dOptions& options);
 
+// conv2d's checks of its inputs (the bias: empty or (out_channels,)), and their geometry.
+template <class T>
+ConvGeometry plan_conv_op(const VariableOf<T>& x, const VariableOf<T>& kernel,
+                          const VariableOf<T>& bias, const Conv2dOptions& options) {
+    const Shape xs = x.shape(), ks = kernel.shape();
+    const ConvGeometry g = plan_conv(xs, ks, options);
+    if (bias.defined() && (bias.value().dimension() != 1 || bias.value().shape()[0] != g.oc)) {
+        throw ShapeError("conv2d", describe(xs, ks) + " do not fit bias " +
+                                       format_shape_of(bias.value()) + " (it must have shape (" +
+                                       std::to_string(g.oc) + ",))");
+    }
+    return g;
+}
+
+// One chunk of conv2d's output: y = im2col(x) K, plus the bias (may be null), then relu if
+// asked, in one pass while the GEMM has left y in the cache.
+template <class T>
+void conv_forward_chunk(const ConvChunk& c, const T* x, const T* kernel, const T* bias, bool relu,
+                        T* cols, T* y) {
+    im2col(c.g, x + c.x_offset, cols);
+    gemm<T>(false, false, c.g.rows(), c.g.oc, c.g.patch(), cols, kernel, T(0), y);
+    if (bias) {
+        add_bias_relu<T>(c.g.rows(), c.g.oc, bias, relu, y);
+    } else if (relu) {
+        relu_loop<T>(c.g.rows() * c.g.oc, y, y);
+    }
+}
+
+// relu's derivative for the graph backward of an op with a fused relu: the gradient where the
+// op's output is positive, else 0 (a constant mask: relu's second derivative is 0).
+template <class T>
+VariableOf<T> relu_masked(const GraphBackwardContext<T>& c) {
+    return c.grad * VariableOf<T>(TensorOf<T>(xt::cast<T>(c.output().value() > T(0))));
+}
+
+// The gradients of conv2d's inputs (x, kernel, maybe bias) as ops, for the gradient `grad` of
+// its output (before any relu): the input and kernel gradients are ops of their own, each
+// differentiable through conv2d and the other.
+template <class T>
+VariableList<T> conv_graph_grads(const GraphBackwardContext<T>& c, const VariableOf<T>& grad,
+                                 const Conv2dOptions& plain) {
+    const VariableOf<T> x = c.input(0), k = c.input(1);
+    VariableList<T> grads(c.node->inputs.size());
+    if (c.needs(0)) grads[0] = conv2d_input_grad(grad, k, x.shape(), plain);
+    if (c.needs(1)) grads[1] = conv2d_kernel_grad(x, grad, k.shape(), plain);
+    if (grads.size() == 3 && c.needs(2)) grads[2] = sum(grad, {0, 1, 2});
+    return grads;
+}
+
+// Records an op of conv2d's inputs; an undefined bias is not one of them.
+template <class T>
+VariableOf<T> record_conv(const char* op, TensorOf<T> y, const VariableOf<T>& x,
+                          const VariableOf<T>& kernel, const VariableOf<T>& bias,
+                          BackwardFn<T> backward, GraphBackwardFn<T> graph_backward) {
+    if (bias.defined()) {
+        return record<T>(op, std::move(y), {x, kernel, bias}, std::move(backward),
+                         std::move(graph_backward));
+    }
+    return record<T>(op, std::move(y), {x, kernel}, std::move(backward), std::move(graph_backward));
+}
+
 }  // namespace
 
 template <class T>
 VariableOf<T> conv2d(const VariableOf<T>& x, const VariableOf<T>& kernel, const VariableOf<T>& bias,
                      const Conv2dOptions& options) {
-    const TensorOf<T>& xv = x.value();
-    const TensorOf<T>& kv = kernel.value();
-    const ConvGeometry g = plan_conv(to_shape(xv.shape()), to_shape(kv.shape()), options);
-    if (bias.defined() && (bias.value().dimension() != 1 || bias.value().shape()[0] != g.oc)) {
-        throw ShapeError("conv2d", describe(to_shape(xv.shape()), to_shape(kv.shape())) +
-                                       " do not fit bias " + format_shape_of(bias.value()) +
-                                       " (it must have shape (" + std::to_string(g.oc) + ",))");
-    }
+    const ConvGeometry g = plan_conv_op(x, kernel, bias, options);
     const std::vector<ConvChunk> chunks = split_batch(g);
     TensorOf<T> y = TensorOf<T>::from_shape({g.n, g.oh, g.ow, g.oc});
     T* cols = chunk_buffer<T, 0>(chunk_rows(chunks) * g.patch());
+    const T* b = bias.defined() ? bias.value().data() : nullptr;
     for (const ConvChunk& c : chunks) {
-        T* y_chunk = y.data() + c.y_offset;
-        im2col(c.g, xv.data() + c.x_offset, cols);
-        gemm<T>(false, false, c.g.rows(), g.oc, g.patch(), cols, kv.data(), T(0), y_chunk);
-        if (bias.defined()) {
-            add_bias_relu<T>(c.g.rows(), g.oc, bias.value().data(), options.relu, y_chunk);
-        } else if (options.relu) {
-            relu_loop<T>(c.g.rows() * g.oc, y_chunk, y_chunk);
-        }
+        conv_forward_chunk<T>(c, x.value().data(), kernel.value().data(), b, options.relu, cols,
+                              y.data() + c.y_offset);
     }
-
     auto backward = [g, relu = options.relu](const BackwardContext<T>& c) {
-        Grads<T> grads(c.node.inputs.size());
-        TensorOf<T> dx, dk, db;
-        if (c.needs(0)) dx = xt::zeros<T>(c.input(0).shape());
-        if (c.needs(1)) dk = TensorOf<T>::from_shape(c.input(1).shape());
-        const bool bias_grad = grads.size() == 3 && c.needs(2);
-        if (bias_grad) db = xt::zeros<T>({g.oc});
-        conv_backward<T>(g, c.grad.data(), relu ? c.output.data() : nullptr, c.input(0).data(),
-                         c.input(1).data(), c.needs(0) ? dx.data() : nullptr,
-                         c.needs(1) ? dk.data() : nullptr, bias_grad ? db.data() : nullptr);
-        if (c.needs(0)) grads[0] = std::move(dx);
-        if (c.needs(1)) grads[1] = std::move(dk);
-        if (bias_grad) grads[2] = std::move(db);
-        return grads;
+        return conv_grads<T>(c, g.oc, [&](T* dx, T* dk, T* db) {
+            conv_backward<T>(g, c.grad.data(), relu ? c.output.data() : nullptr, c.input(0).data(),
+                             c.input(1).data(), dx, dk, db);
+        });
     };
-    // Gradients of gradients: the input and kernel gradients as ops of their own, each
-    // differentiable through conv2d and the other.
     Conv2dOptions plain = options;
     plain.relu = false;
     auto graph_backward = [plain, relu = options.relu](const GraphBackwardContext<T>& c) {
-        VariableOf<T> grad = c.grad;
-        if (relu) {
-            grad = grad * VariableOf<T>(TensorOf<T>(xt::cast<T>(c.output().value() > T(0))));
-        }
-        const VariableOf<T> x = c.input(0), k = c.input(1);
-        VariableList<T> grads(c.node->inputs.size());
-        if (c.needs(0)) grads[0] = conv2d_input_grad(grad, k, x.shape(), plain);
-        if (c.needs(1)) grads[1] = conv2d_kernel_grad(x, grad, k.shape(), plain);
-        if (grads.size() == 3 && c.needs(2)) grads[2] = sum(grad, {0, 1, 2});
-        return grads;
+        return conv_graph_grads<T>(c, relu ? relu_masked(c) : c.grad, plain);
     };
-    if (bias.defined()) {
-        return record<T>("conv2d", std::move(y), {x, kernel, bias}, backward, graph_backward);
+    return record_conv<T>("conv2d", std::move(y), x, kernel, bias, backward, graph_backward);
+}
+
+template <class T>
+VariableOf<T> conv2d_max_pool(const VariableOf<T>& x, const VariableOf<T>& kernel,
+                              const VariableOf<T>& bias, const Conv2dOptions& options,
+                              Size2 pool_size, Size2 pool_strides,
+                              const std::string& pool_padding) {
+    const ConvGeometry g = plan_conv_op(x, kernel, bias, options);
+    const Shape conv_shape{g.n, g.oh, g.ow, g.oc};
+    const PoolGeometry p =
+        plan_pool("conv2d_max_pool", conv_shape, pool_size, pool_strides, pool_padding);
+    if (p.sh < p.ph || p.sw < p.pw) {
+        throw std::invalid_argument(
+            "conv2d_max_pool: the pool windows must not overlap, got pool size (" +
+            std::to_string(p.ph) + ", " + std::to_string(p.pw) + ") and strides (" +
+            std::to_string(p.sh) + ", " + std::to_string(p.sw) + ")");
     }
-    return record<T>("conv2d", std::move(y), {x, kernel}, backward, graph_backward);
+    if (g.n * g.oh * g.ow * g.oc > std::numeric_limits<std::uint32_t>::max()) {
+        throw ShapeError("conv2d_max_pool", "the convolution's output " + format_shape(conv_shape) +
+                                                " has more than the 2^32 - 1 elements it indexes");
+    }
+    const std::vector<ConvChunk> chunks = split_batch(g);
+    T* cols = chunk_buffer<T, 0>(chunk_rows(chunks) * g.patch());
+    T* conv = chunk_buffer<T, 2>(chunk_rows(chunks) * g.oc);
+    TensorOf<T> y = TensorOf<T>::from_shape({g.n, p.oh, p.ow, g.oc});
+    // For each pooled element, the flat index in the (never stored) conv output of the winner.
+    auto arg = std::make_shared<std::vector<std::uint32_t>>(y.size());
+    const std::size_t pooled_image = p.oh * p.ow * g.oc;
+    const T* b = bias.defined() ? bias.value().data() : nullptr;
+    for (const ConvChunk& c : chunks) {
+        conv_forward_chunk<T>(c, x.value().data(), kernel.value().data(), b, options.relu, cols,
+                              conv);
+        PoolGeometry pc = p;
+        pc.n = c.g.n;
+        const std::size_t at = c.first * pooled_image;
+        max_pool_forward<T>(pc, conv, y.data() + at, arg->data() + at, c.y_offset);
+    }
+
+    // Each chunk's conv output gradient is built in the cache from the pooled gradient: the
+    // window winners take it (where relu let them through), every other element 0.
+    auto backward = [g, p, arg, relu = options.relu](const BackwardContext<T>& c) {
+        return conv_grads<T>(c, g.oc, [&](T* dx, T* dk, T* db) {
+            const std::vector<ConvChunk> parts = split_batch(g);
+            const std::size_t images = parts.empty() ? 0 : parts.front().g.n;
+            const std::size_t pooled = p.oh * p.ow * g.oc;
+            T* dconv = chunk_buffer<T, 1>(chunk_rows(parts) * g.oc);
+            T* masked = chunk_buffer<T, 3>(relu ? images * pooled : 0);
+            auto chunk_grad = [&](const ConvChunk& ch) {
+                PoolGeometry pc = p;
+                pc.n = ch.g.n;
+                const std::size_t at = ch.first * pooled;
+                const T* gp = c.grad.data() + at;
+                if (relu) {  // the pooled output is the winner's relu output
+                    relu_grad_loop<T>(ch.g.n * pooled, gp, c.output.data() + at, masked);
+                    gp = masked;
+                }
+                max_pool_backward_disjoint<T>(pc, arg->data() + at, gp, dconv, ch.y_offset);
+                return static_cast<const T*>(dconv);
+            };
+            conv_backward_chunks<T>(g, chunk_grad, c.input(0).data(), c.input(1).data(), dx, dk,
+                                    db);
+        });
+    };
+    Conv2dOptions plain = options;
+    plain.relu = false;
+    auto graph_backward = [plain, conv_shape, arg = Winners(arg),
+                           relu = options.relu](const GraphBackwardContext<T>& c) {
+        const VariableOf<T> pooled_grad = relu ? relu_masked(c) : c.grad;
+        return conv_graph_grads<T>(c, scatter_winners(pooled_grad, arg, conv_shape), plain);
+    };
+    return record_conv<T>("conv2d_max_pool", std::move(y), x, kernel, bias, backward,
+                          graph_backward);
 }
 
 namespace {
@@ -396,9 +527,12 @@ VariableOf<T> conv2d_kernel_grad(const VariableOf<T>& x, const VariableOf<T>& gr
 
 }  // namespace
 
-#define XGRAD_INSTANTIATE_CONV(T)                                             \
-    template VariableOf<T> conv2d(const VariableOf<T>&, const VariableOf<T>&, \
-                                  const VariableOf<T>&, const Conv2dOptions&);
+#define XGRAD_INSTANTIATE_CONV(T)                                                             \
+    template VariableOf<T> conv2d(const VariableOf<T>&, const VariableOf<T>&,                 \
+                                  const VariableOf<T>&, const Conv2dOptions&);                \
+    template VariableOf<T> conv2d_max_pool(const VariableOf<T>&, const VariableOf<T>&,        \
+                                           const VariableOf<T>&, const Conv2dOptions&, Size2, \
+                                           Size2, const std::string&);
 XGRAD_FOR_EACH_DTYPE(XGRAD_INSTANTIATE_CONV)
 
 }  // namespace xgrad

@@ -44,4 +44,16 @@ VariableOf<T> conv2d(const VariableOf<T>& x, const VariableOf<T>& kernel,
                      const VariableOf<T>& bias = VariableOf<T>(),
                      const Conv2dOptions& options = {});
 
+// max_pool2d(conv2d(x, kernel, bias, options), pool_size, pool_strides, pool_padding) as one
+// op, for pool windows that do not overlap (strides at least the pool size; anything else is
+// a std::invalid_argument): each cache-sized chunk of the batch is pooled while its conv
+// output is in cache, and the full-size conv output is never stored; backward rebuilds each
+// chunk's conv gradient from the pooled one in the cache too. Same values and gradients (to
+// any order) as the two ops. Sequential runs Conv2D followed by MaxPooling2D through it.
+template <class T>
+VariableOf<T> conv2d_max_pool(const VariableOf<T>& x, const VariableOf<T>& kernel,
+                              const VariableOf<T>& bias, const Conv2dOptions& options,
+                              Size2 pool_size, Size2 pool_strides,
+                              const std::string& pool_padding = "valid");
+
 }  // namespace xgrad

@@ -1,4 +1,5 @@
 #include "ops/pool.h"
+#include "ops/max_pool_kernels.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -17,16 +18,7 @@
 
 namespace xgrad {
 
-namespace {
-
-struct PoolGeometry {
-    std::size_t n, h, w, c;
-    std::size_t ph, pw, sh, sw;
-    std::size_t oh, ow, pt, pl;
-};
-
-template <class S>
-PoolGeometry plan_pool(const char* op, const S& xs, Size2 pool, Size2 strides,
+PoolGeometry plan_pool(const char* op, const Shape& xs, Size2 pool, Size2 strides,
                        const std::string& padding) {
     check_padding_name(op, padding);
     const std::string args = "pool size (" + std::to_string(pool[0]) + ", " +
@@ -36,8 +28,8 @@ PoolGeometry plan_pool(const char* op, const S& xs, Size2 pool, Size2 strides,
         throw std::invalid_argument(std::string(op) + ": " + args + " must be positive");
     }
     if (xs.size() != 4) {
-        throw ShapeError(op, "expected x of shape (batch, height, width, channels), got " +
-                                 format_shape(to_shape(xs)));
+        throw ShapeError(
+            op, "expected x of shape (batch, height, width, channels), got " + format_shape(xs));
     }
     PoolGeometry g{};
     g.n = xs[0], g.h = xs[1], g.w = xs[2], g.c = xs[3];
@@ -45,12 +37,14 @@ PoolGeometry plan_pool(const char* op, const S& xs, Size2 pool, Size2 strides,
     const WindowAxis ah = window_axis(g.h, g.ph, g.sh, 1, padding);
     const WindowAxis aw = window_axis(g.w, g.pw, g.sw, 1, padding);
     if (padding == "valid" && (ah.out == 0 || aw.out == 0)) {
-        throw ShapeError(op, "x " + format_shape(to_shape(xs)) + " is smaller than the " + args +
+        throw ShapeError(op, "x " + format_shape(xs) + " is smaller than the " + args +
                                  " window with 'valid' padding");
     }
     g.oh = ah.out, g.ow = aw.out, g.pt = ah.pad_before, g.pl = aw.pad_before;
     return g;
 }
+
+namespace {
 
 // Calls f(output pixel offset, input pixel offset) for every in-bounds window position, and
 // begin(output pixel offset) / end(output pixel offset, count) around each window. Offsets
@@ -109,12 +103,12 @@ inline void max_tap(std::size_t c, const T* __restrict__ x, std::uint32_t at, bo
 // a hot loop).
 template <class T>
 XGRAD_VECTOR_CLONES [[gnu::flatten]] void max_pool_forward(const PoolGeometry& g, const T* x, T* y,
-                                                           std::uint32_t* arg) {
+                                                           std::uint32_t* arg, std::size_t base) {
     bool first = true;
     for_each_window(
         g, [&](std::size_t) { first = true; },
         [&](std::size_t o, std::size_t i) {
-            max_tap(g.c, x + i, static_cast<std::uint32_t>(i), first, y + o, arg + o);
+            max_tap(g.c, x + i, static_cast<std::uint32_t>(base + i), first, y + o, arg + o);
             first = false;
         },
         [](std::size_t, std::size_t) {});
@@ -126,7 +120,7 @@ XGRAD_VECTOR_CLONES [[gnu::flatten]] void max_pool_forward(const PoolGeometry& g
 // is the size of a conv layer's output, too large for the cache at a batch of 128.
 template <class T>
 XGRAD_VECTOR_CLONES void max_pool_backward_disjoint(const PoolGeometry& g, const std::uint32_t* arg,
-                                                    const T* grad, T* dx) {
+                                                    const T* grad, T* dx, std::size_t base) {
     std::size_t at = 0;  // flat index of the pixel's first channel in x
     for (std::size_t b = 0; b < g.n; ++b) {
         for (std::size_t iy = 0; iy < g.h; ++iy) {
@@ -140,7 +134,8 @@ XGRAD_VECTOR_CLONES void max_pool_backward_disjoint(const PoolGeometry& g, const
                     continue;
                 }
                 const std::size_t o = ((b * g.oh + wy) * g.ow + wx) * g.c;
-                const auto first = static_cast<std::uint32_t>(at);  // forward checked the size
+                const auto first =
+                    static_cast<std::uint32_t>(base + at);  // forward checked the size
                 for (std::size_t k = 0; k < g.c; ++k) {
                     d[k] = arg[o + k] == first + static_cast<std::uint32_t>(k) ? grad[o + k] : T(0);
                 }
@@ -151,14 +146,13 @@ XGRAD_VECTOR_CLONES void max_pool_backward_disjoint(const PoolGeometry& g, const
 
 namespace {
 
-using Winners = std::shared_ptr<const std::vector<std::uint32_t>>;
-
 template <class T>
 VariableOf<T> gather_winners(const VariableOf<T>& x, const Winners& arg, const Shape& out_shape);
 
-// max_pool2d's gradient as an op: each output's gradient added to the input element that won
-// its window. Its own gradient reads the winners back (gather_winners), and the other way
-// round, so max pooling differentiates to any order.
+}  // namespace
+
+// scatter_winners' gradient reads the winners back (gather_winners), and the other way round,
+// so max pooling differentiates to any order.
 template <class T>
 VariableOf<T> scatter_winners(const VariableOf<T>& g, const Winners& arg, const Shape& x_shape) {
     TensorOf<T> dx = xt::zeros<T>(x_shape);
@@ -177,6 +171,8 @@ VariableOf<T> scatter_winners(const VariableOf<T>& g, const Winners& arg, const 
             return VariableList<T>{gather_winners(c.grad, arg, out_shape)};
         });
 }
+
+namespace {
 
 template <class T>
 VariableOf<T> gather_winners(const VariableOf<T>& x, const Winners& arg, const Shape& out_shape) {
@@ -201,7 +197,8 @@ template <class T>
 VariableOf<T> max_pool2d(const VariableOf<T>& x, Size2 pool_size, Size2 strides,
                          const std::string& padding) {
     const TensorOf<T>& xv = x.value();
-    const PoolGeometry g = plan_pool("max_pool2d", xv.shape(), pool_size, strides, padding);
+    const PoolGeometry g =
+        plan_pool("max_pool2d", to_shape(xv.shape()), pool_size, strides, padding);
     if (xv.size() > std::numeric_limits<std::uint32_t>::max()) {
         throw ShapeError("max_pool2d", "x " + format_shape_of(xv) + " has " +
                                            std::to_string(xv.size()) +
@@ -296,13 +293,19 @@ VariableOf<T> window_average(const VariableOf<T>& x, const PoolGeometry& g, bool
 template <class T>
 VariableOf<T> avg_pool2d(const VariableOf<T>& x, Size2 pool_size, Size2 strides,
                          const std::string& padding) {
-    const PoolGeometry g = plan_pool("avg_pool2d", x.value().shape(), pool_size, strides, padding);
+    const PoolGeometry g =
+        plan_pool("avg_pool2d", to_shape(x.value().shape()), pool_size, strides, padding);
     return window_average(x, g, false);
 }
 
-#define XGRAD_INSTANTIATE_POOL(T)                                                              \
-    template VariableOf<T> max_pool2d(const VariableOf<T>&, Size2, Size2, const std::string&); \
-    template VariableOf<T> avg_pool2d(const VariableOf<T>&, Size2, Size2, const std::string&);
+#define XGRAD_INSTANTIATE_POOL(T)                                                                 \
+    template VariableOf<T> max_pool2d(const VariableOf<T>&, Size2, Size2, const std::string&);    \
+    template VariableOf<T> avg_pool2d(const VariableOf<T>&, Size2, Size2, const std::string&);    \
+    template void max_pool_forward(const PoolGeometry&, const T*, T*, std::uint32_t*,             \
+                                   std::size_t);                                                  \
+    template void max_pool_backward_disjoint(const PoolGeometry&, const std::uint32_t*, const T*, \
+                                             T*, std::size_t);                                    \
+    template VariableOf<T> scatter_winners(const VariableOf<T>&, const Winners&, const Shape&);
 XGRAD_FOR_EACH_DTYPE(XGRAD_INSTANTIATE_POOL)
 
 }  // namespace xgrad

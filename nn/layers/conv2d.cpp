@@ -107,4 +107,16 @@ Variable Conv2D::forward(const Variable& x) {
     return activation_ == "linear" ? y : activate(activation_, y);
 }
 
+std::optional<Variable> Conv2D::forward_max_pooled(const Variable& x, const MaxPooling2D& pool) {
+    const Size2 size = pool.pool_size(), strides = pool.strides();
+    if (!built() || !pool.built() || (activation_ != "relu" && activation_ != "linear") ||
+        strides[0] < size[0] || strides[1] < size[1]) {
+        return std::nullopt;
+    }
+    check_input_shape(x.shape());
+    return conv2d_max_pool(x, kernel_, bias_,
+                           {strides_, padding_, dilation_, /*relu=*/activation_ == "relu"}, size,
+                           strides, pool.padding());
+}
+
 }  // namespace xgrad::nn

@@ -7,8 +7,10 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 
+#include "nn/layers/pooling.h"
 #include "nn/module.h"
 #include "ops/conv.h"
 
@@ -39,6 +41,10 @@ class Conv2D : public Module {
     Variable bias() const { return bias_; }
 
     Variable forward(const Variable& x) override;
+    // pool(forward(x)) as one op (conv2d_max_pool), when this layer is built, its activation
+    // is relu or linear and the pool's windows do not overlap; std::nullopt otherwise (call
+    // the two layers then). Sequential uses it for a Conv2D followed by a MaxPooling2D.
+    std::optional<Variable> forward_max_pooled(const Variable& x, const MaxPooling2D& pool);
     // The input must be (height, width, channels) per example.
     void build(const Shape& input_shape) override;
     Shape output_shape(const Shape& input_shape) const override;

@@ -3,10 +3,13 @@
 #include <limits>
 #include <ostream>
 #include <stdexcept>
+#include <typeinfo>
 
 #include <nlohmann/json.hpp>
 
 #include "nn/io/layer_registry.h"
+#include "nn/layers/conv2d.h"
+#include "nn/layers/pooling.h"
 #include "nn/models/summary.h"
 
 namespace xgrad::nn {
@@ -99,9 +102,35 @@ std::optional<Shape> Sequential::input_shape() const {
     return built_input_shape();
 }
 
+namespace {
+
+// The layer as an L when it is exactly an L (a subclass may override forward()), else null.
+template <class L>
+L* exactly(const std::shared_ptr<Module>& layer) {
+    const Module& m = *layer;
+    return typeid(m) == typeid(L) ? static_cast<L*>(layer.get()) : nullptr;
+}
+
+}  // namespace
+
 Variable Sequential::forward(const Variable& x) {
     Variable y = x;
-    for (const auto& layer : layers()) y = (*layer)(y);
+    const auto& all = layers();
+    for (std::size_t i = 0; i < all.size(); ++i) {
+        // A Conv2D followed by a MaxPooling2D runs as one op once both are built: the conv's
+        // full-size output (megabytes for a first conv layer) is pooled in the cache instead
+        // of being stored, read back, and its gradient written and read again.
+        auto* conv = exactly<Conv2D>(all[i]);
+        auto* pool = i + 1 < all.size() ? exactly<MaxPooling2D>(all[i + 1]) : nullptr;
+        if (conv && pool) {
+            if (std::optional<Variable> pooled = conv->forward_max_pooled(y, *pool)) {
+                y = std::move(*pooled);
+                ++i;
+                continue;
+            }
+        }
+        y = (*all[i])(y);
+    }
     return y;
 }
 

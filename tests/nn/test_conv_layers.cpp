@@ -134,6 +134,31 @@ TEST_CASE("pooling layers: default strides are the pool size; values come from t
     CHECK(gap.count_params() == 0);
 }
 
+TEST_CASE("Sequential runs Conv2D + MaxPooling2D as one op: the layers' values and gradients") {
+    for (const char* activation : {"relu", "linear", "tanh"}) {
+        CAPTURE(activation);
+        nn::Sequential model;
+        model.add(nn::Reshape({28, 28, 1}, {28, 28}));
+        model.add(nn::Conv2D(8, {3, 3}, activation));
+        model.add(nn::MaxPooling2D());
+        const Variable x(images(3));
+        const Variable fused = model(x);
+        const bool fusable = std::strcmp(activation, "tanh") != 0;
+        CHECK(std::strcmp(fused.node()->op, fusable ? "conv2d_max_pool" : "max_pool2d") == 0);
+        const auto& layers = model.layers();
+        const Variable apart = (*layers[2])((*layers[1])((*layers[0])(x)));
+        CHECK(std::strcmp(apart.node()->op, "max_pool2d") == 0);
+        CHECK(bit_equal(fused.value(), apart.value()));
+        std::vector<Tensor> grads;
+        for (const Variable& y : {fused, apart}) {
+            model.zero_grad();
+            sum(y * y).backward();
+            grads.push_back(model.parameters()[0].grad());
+        }
+        XGRAD_CHECK_TENSOR_CLOSE(grads[0], grads[1], 1e-6, 1e-7);
+    }
+}
+
 TEST_CASE("BatchNormalization: batch statistics in training, running averages in eval") {
     nn::BatchNormalization bn;  // momentum 0.99, epsilon 1e-3
     Tensor x = {{1.f, 10.f}, {3.f, 10.f}};

@@ -128,8 +128,9 @@ Tensor64 image(const Tensor64& batch, std::size_t i) {
 }
 
 TEST_CASE("conv2d: a batch lowered in several chunks equals its images one at a time") {
-    // 40 images of 12x12x8 under a 3x3 kernel: the im2col matrix is 40 * 100 * 72 values,
-    // more than one chunk (2^17 values) holds, so forward and backward cross chunk borders.
+    // 40 images of 12x12x8 under a 3x3 kernel: the im2col matrix and the output are
+    // 40 * 100 * (72 + 2) values, more than one chunk (2^17 values) holds, so forward and
+    // backward cross chunk borders.
     const Tensor64 x = ramp({40, 12, 12, 8});
     const Tensor64 k = ramp({3, 3, 8, 2}, 0.085);
     const Tensor64 b = {0.05, -0.1};
@@ -201,4 +202,83 @@ TEST_CASE("conv2d: second derivatives (gradgradcheck) over strides, paddings, di
                 [&o](const V& v) { return conv2d(v[0] * v[0], v[1], v[2], o); }, {x, k, b});
         }
     }
+}
+
+TEST_CASE("conv2d_max_pool equals max_pool2d(conv2d) in values and gradients, across chunks") {
+    // 40 images: several chunks (see the chunk test above), so the winners' indices and the
+    // rebuilt conv gradients cross chunk borders.
+    const Tensor64 x = ramp({40, 12, 11, 8});
+    const Tensor64 k = ramp({3, 3, 8, 3}, 0.085);
+    const Tensor64 b = {0.05, -0.6, 0.02};  // the second channel is often all below 0
+    struct Pool {
+        Size2 size, strides;
+        std::string padding;
+    };
+    // 2x2 (the usual), 3x2 windows with "same" padding, and gaps between the windows.
+    for (const Pool& p : {Pool{{2, 2}, {2, 2}, "valid"}, Pool{{3, 2}, {3, 2}, "same"},
+                          Pool{{2, 2}, {3, 3}, "valid"}}) {
+        for (bool relu : {true, false}) {
+            const Conv2dOptions o{{1, 1}, "valid", {1, 1}, relu};
+            CAPTURE(p.size[0]);
+            CAPTURE(p.strides[0]);
+            CAPTURE(relu);
+            Variable64 x1(x, true), k1(k, true), b1(b, true), x2(x, true), k2(k, true), b2(b, true);
+            Variable64 fused = conv2d_max_pool(x1, k1, b1, o, p.size, p.strides, p.padding);
+            Variable64 apart = max_pool2d(conv2d(x2, k2, b2, o), p.size, p.strides, p.padding);
+            REQUIRE(fused.shape() == apart.shape());
+            XGRAD_CHECK_TENSOR_CLOSE(fused.value(), apart.value(), 0, 0);
+            if (relu) CHECK(xt::amin(fused.value())() == 0.0);  // relu's mask is exercised
+            const Tensor64 w = ramp(to_shape(fused.shape()), 0.01);
+            sum(fused * Variable64(w)).backward();
+            sum(apart * Variable64(w)).backward();
+            XGRAD_CHECK_TENSOR_CLOSE(x1.grad(), x2.grad(), 1e-12, 1e-14);
+            XGRAD_CHECK_TENSOR_CLOSE(k1.grad(), k2.grad(), 1e-12, 1e-14);
+            XGRAD_CHECK_TENSOR_CLOSE(b1.grad(), b2.grad(), 1e-12, 1e-14);
+        }
+    }
+}
+
+TEST_CASE("conv2d_max_pool: float64 gradcheck and gradgradcheck, with and without relu") {
+    // Values far enough apart that no finite-difference step changes a window's winner.
+    Tensor64 x = Tensor64::from_shape({2, 5, 6, 2});
+    for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = 0.05 * double((i * 37) % 61) - 1.4;
+    const Tensor64 k = ramp({2, 3, 2, 3}, 0.05);
+    const Tensor64 b = {0.1, -0.2, 0.3};
+    for (const auto& base : option_sets) {
+        for (bool relu : {false, true}) {
+            Conv2dOptions o = base;
+            o.relu = relu;
+            CAPTURE(o.padding);
+            CAPTURE(o.strides[0]);
+            CAPTURE(o.dilation[0]);
+            CAPTURE(relu);
+            XGRAD_CHECK_GRADCHECK(
+                [&o](const V& v) {
+                    return conv2d_max_pool(v[0], v[1], v[2], o, {2, 2}, {2, 2});
+                },
+                {x, k, b});
+            // x * x makes the result non-linear in x, so the second derivative in x is not 0.
+            XGRAD_CHECK_GRADGRADCHECK(
+                [&o](const V& v) {
+                    return conv2d_max_pool(v[0] * v[0], v[1], v[2], o, {2, 2}, {2, 2}, "same");
+                },
+                {x, k, b});
+        }
+    }
+}
+
+TEST_CASE("conv2d_max_pool: overlapping windows and bad shapes are errors") {
+    Variable x(Tensor(xt::zeros<float>({2, 6, 6, 3})));
+    Variable k(Tensor(xt::zeros<float>({3, 3, 3, 4})));
+    CHECK_THROWS_WITH_AS(conv2d_max_pool(x, k, Variable(), {}, {2, 2}, {1, 1}),
+                         doctest::Contains("conv2d_max_pool: the pool windows must not overlap, "
+                                           "got pool size (2, 2) and strides (1, 1)"),
+                         std::invalid_argument);
+    CHECK_THROWS_WITH_AS(conv2d_max_pool(x, Variable(Tensor(xt::zeros<float>({3, 3, 2, 4}))),
+                                         Variable(), {}, {2, 2}, {2, 2}),
+                         doctest::Contains("conv2d: x (2, 6, 6, 3) and kernel (3, 3, 2, 4)"),
+                         ShapeError);
+    CHECK_THROWS_WITH_AS(conv2d_max_pool(x, k, Variable(), {}, {5, 5}, {5, 5}),
+                         doctest::Contains("conv2d_max_pool: x (2, 4, 4, 4) is smaller than"),
+                         ShapeError);
 }
