@@ -63,8 +63,9 @@ int train(const Options& o) {
     });
 }
 
-// The logits of the next character after `ids` (1, n), carrying each recurrent layer's state
-// from call to call, so that every character runs through the model once.
+// The logits (vocabulary,) of the next character after `ids` (1, n), carrying each recurrent
+// layer's state from call to call, so that every character runs through the model once. (The
+// model was built for whole windows; its Embedding and Dense take any length.)
 Tensor next_logits(const nn::Sequential& model, const Tensor& ids,
                    std::vector<std::vector<Variable>>& states) {
     Variable x(ids);
@@ -74,17 +75,12 @@ Tensor next_logits(const nn::Sequential& model, const Tensor& ids,
             std::vector<Variable> out = rnn->run(x, states[i]);
             x = out[0];
             states[i].assign(out.begin() + 1, out.end());
-        } else if (auto* dense = dynamic_cast<nn::Dense*>(&layer)) {
-            // Only the last position's logits are needed; the layer was built for a whole
-            // window, so its weights are applied directly.
-            const Shape s = x.shape();
-            const Variable last = reshape(slice(x, 1, s[1] - 1, s[1]), {1, long(s[2])});
-            x = linear(last, dense->kernel(), dense->bias());
         } else {
             x = layer(x);
         }
     }
-    return x.value();
+    const std::size_t n = x.shape()[1];
+    return Tensor(xt::flatten(slice(x, 1, n - 1, n).value()));
 }
 
 int generate(const Options& o) {
@@ -104,7 +100,7 @@ int generate(const Options& o) {
     return examples::generate_text(model, vocab, o, [&](const std::vector<std::int64_t>& ids) {
         Tensor x = Tensor::from_shape({1, ids.size()});
         std::copy(ids.begin(), ids.end(), x.begin());
-        return Tensor(xt::view(next_logits(model, x, states), 0));
+        return next_logits(model, x, states);
     });
 }
 

@@ -80,7 +80,7 @@ class TransformerBlock : public nn::Module {
     // chunk attends causally to itself; afterwards one position at a time attends to all.
     Variable decode(const Variable& x, Variable& keys, Variable& values) const {
         const nn::AttentionWeights<float> w = attention_->weights();
-        const Variable h = normalize(*norm1_, x);
+        const Variable h = (*norm1_)(x);
         const Variable k = nn::project_heads(h, w.key_kernel, w.key_bias);
         const Variable v = nn::project_heads(h, w.value_kernel, w.value_bias);
         const bool prefill = !keys.defined();
@@ -90,18 +90,10 @@ class TransformerBlock : public nn::Module {
         const Variable o =
             attention(q, keys, values, {.num_heads = attention_->num_heads(), .causal = prefill});
         const Variable y = x + nn::project_output(o, w.output_kernel, w.output_bias);
-        const Variable hidden =
-            activate(fc_->activation(), linear(normalize(*norm2_, y), fc_->kernel(), fc_->bias()));
-        return y + linear(hidden, proj_->kernel(), proj_->bias());
+        return y + (*proj_)((*fc_)((*norm2_)(y)));
     }
 
   private:
-    // The layers' formulas on any number of positions (the layers themselves are built for a
-    // whole window).
-    static Variable normalize(const nn::LayerNormalization& n, const Variable& x) {
-        return layer_norm(x, n.gamma(), n.beta(), n.epsilon());
-    }
-
     // epsilon 1e-5 as torch's LayerNorm (Keras' default is 1e-3).
     std::shared_ptr<nn::LayerNormalization> norm1_ = std::make_shared<nn::LayerNormalization>(1e-5);
     std::shared_ptr<nn::MultiHeadAttention> attention_;
@@ -169,10 +161,7 @@ class CharTransformer : public nn::Module {
             x = blocks_[b]->decode(x, cache.keys[b], cache.values[b]);
         }
         cache.length += m;
-        const Variable last = slice(x, 1, m - 1, m);
-        const Variable logits =
-            linear(layer_norm(last, norm_->gamma(), norm_->beta(), norm_->epsilon()),
-                   head_->kernel(), head_->bias());
+        const Variable logits = (*head_)((*norm_)(slice(x, 1, m - 1, m)));
         return Tensor(xt::flatten(logits.value()));
     }
 

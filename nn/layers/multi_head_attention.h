@@ -15,7 +15,7 @@
 //
 // As a one-input layer (in a Sequential), forward(x) is self-attention: attend(x, x), causal
 // when the layer was made with use_causal_mask. Each example's time dimension is fixed at
-// build time, as for every xgrad layer.
+// build time (Dense and LayerNormalization take any; this layer not yet).
 #pragma once
 
 #include <cstddef>
