@@ -11,24 +11,15 @@ embeddings, glorot_uniform kernels with the fans Keras computes for MultiHeadAtt
 Batches are drawn by PyTorch's own generator. Attention is written out as nanoGPT's fallback
 path (PyTorch 1.13 has no scaled_dot_product_attention).
 
-Prints "step N train loss L val loss V (T ms/step)" lines and a last line
-"final steps N step_time_ms T val_loss V"; the step time covers drawing the batch, forward,
-backward, clipping and the AdamW step, not the evaluations.
+Prints the lines of bench/torch_char_common.train (the shared part of both twins).
 
   /usr/bin/python3 bench/torch_char_transformer.py [--steps 2000] [--threads 1] ..."""
-import argparse
 import math
-import os
-import time
 
 import torch
 import torch.nn.functional as F
 
-
-def fortune_files(directory="/usr/share/games/fortunes"):
-    names = sorted(n for n in os.listdir(directory)
-                   if "." not in n and os.path.isfile(os.path.join(directory, n)))
-    return [os.path.join(directory, n) for n in names]
+import torch_char_common as common
 
 
 def glorot_(linear, fan_in, fan_out):
@@ -94,56 +85,15 @@ class CharTransformer(torch.nn.Module):
         return self.head(self.norm(x))
 
 
-def loss_of(model, x, y):
-    logits = model(x)
-    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
-
-
-def evaluate(model, data, block, count, batch):
-    """The loss over `count` windows at evenly spaced offsets (as examples/char_transformer)."""
-    windows = len(data) - block
-    count = min(count, windows)
-    offsets = [i * (windows - 1) // max(count - 1, 1) for i in range(count)]
-    model.eval()
-    total = 0.0
-    with torch.no_grad():
-        for start in range(0, count, batch):
-            part = offsets[start:start + batch]
-            x = torch.stack([data[o:o + block] for o in part])
-            y = torch.stack([data[o + 1:o + block + 1] for o in part])
-            total += loss_of(model, x, y).item() * len(part)
-    model.train()
-    return total / count
-
-
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--steps", type=int, default=2000)
-    p.add_argument("--batch-size", type=int, default=12)
-    p.add_argument("--block-size", type=int, default=64)
+    p = common.parser(steps=2000, batch_size=12, learning_rate=1e-3)
     p.add_argument("--layers", type=int, default=4)
     p.add_argument("--heads", type=int, default=4)
     p.add_argument("--embedding", type=int, default=128)
-    p.add_argument("--learning-rate", type=float, default=1e-3)
     p.add_argument("--weight-decay", type=float, default=0.1)
-    p.add_argument("--clip-norm", type=float, default=1.0)
-    p.add_argument("--eval-interval", type=int, default=500)
-    p.add_argument("--eval-windows", type=int, default=256)
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--flush-denormal", type=int, default=0)
-    p.add_argument("--quiet", action="store_true")
     a = p.parse_args()
 
-    torch.set_num_threads(a.threads)
-    torch.set_flush_denormal(bool(a.flush_denormal))
-    torch.manual_seed(a.seed)
-    text = b"".join(open(f, "rb").read() for f in fortune_files())
-    chars = sorted(set(text))
-    index = {c: i for i, c in enumerate(chars)}
-    ids = torch.tensor([index[c] for c in text], dtype=torch.long)
-    n_val = max(1, int(len(ids) * 0.1))
-    train, val = ids[:len(ids) - n_val], ids[len(ids) - n_val:]
+    text, chars, train, val = common.setup(a)
     model = CharTransformer(len(chars), a.block_size, a.layers, a.heads, a.embedding)
     params = list(model.parameters())
     if not a.quiet:
@@ -151,29 +101,7 @@ def main():
               f"validation {len(val)}; {sum(q.numel() for q in params)} parameters")
     opt = torch.optim.AdamW(params, lr=a.learning_rate, betas=(0.9, 0.99), eps=1e-8,
                             weight_decay=a.weight_decay)
-    block, batch = a.block_size, a.batch_size
-    seconds, loss_sum, count, val_loss = 0.0, 0.0, 0, float("nan")
-    for step in range(1, a.steps + 1):
-        start = time.perf_counter()
-        offsets = torch.randint(len(train) - block, (batch,))
-        x = torch.stack([train[o:o + block] for o in offsets])
-        y = torch.stack([train[o + 1:o + block + 1] for o in offsets])
-        loss = loss_of(model, x, y)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, a.clip_norm)
-        opt.step()
-        opt.zero_grad()
-        seconds += time.perf_counter() - start
-        loss_sum += loss.item()
-        count += 1
-        if step % a.eval_interval == 0 or step == a.steps:
-            val_loss = evaluate(model, val, block, a.eval_windows, batch)
-            if not a.quiet:
-                print(f"step {step:5d}  train loss {loss_sum / count:.4f}  val loss "
-                      f"{val_loss:.4f}  ({1e3 * seconds / step:.1f} ms/step)", flush=True)
-            loss_sum, count = 0.0, 0
-    print(f"final steps {a.steps} step_time_ms {1e3 * seconds / a.steps:.3f} "
-          f"val_loss {val_loss:.4f}")
+    common.train(model, params, opt, train, val, a)
 
 
 if __name__ == "__main__":

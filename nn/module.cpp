@@ -155,7 +155,7 @@ bool Module::needs_build(const Shape& input_shape) const {
         throw ShapeError(name(), "expected input shape " + format_batch_shape(*declared_shape_) +
                                      ", got " + format_batch_shape(input_shape));
     }
-    if (built_ && fixed_input_shape() && *built_shape_ != input_shape) {
+    if (built_ && !takes_input_shape(input_shape)) {
         throw ShapeError(name(), "already built for input shape " +
                                      format_batch_shape(*built_shape_) + ", got " +
                                      format_batch_shape(input_shape));
@@ -381,10 +381,18 @@ void Module::unregister_last_module() {
     if (!children_.empty()) children_.pop_back();
 }
 
+bool Module::takes_input_shape(const Shape& example) const {
+    return !fixed_input_shape() || example == *built_shape_;
+}
+
+bool Module::same_last_axis(const Shape& example) const {
+    return !example.empty() && !built_shape_->empty() && example.back() == built_shape_->back();
+}
+
 void Module::check_input_shape(const Shape& full_shape) const {
     if (!built_ || !fixed_input_shape()) return;
     const Shape example(full_shape.begin() + (full_shape.empty() ? 0 : 1), full_shape.end());
-    if (full_shape.empty() || example != *built_shape_) {
+    if (full_shape.empty() || !takes_input_shape(example)) {
         throw ShapeError(name(), "expected input shape " + format_batch_shape(*built_shape_) +
                                      ", got " + format_shape(full_shape));
     }

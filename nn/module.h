@@ -180,6 +180,13 @@ class Module : public std::enable_shared_from_this<Module> {
     // Layers that work on any input shape (Activation, Dropout) return false: they are
     // built once but accept every shape afterwards.
     virtual bool fixed_input_shape() const { return true; }
+    // Whether the built module takes examples of shape `example` (without the batch axis):
+    // the shape it was built for, any shape when fixed_input_shape() is false. Layers whose
+    // weights see only the last axis (Dense, LayerNormalization) take any shape ending in it,
+    // as Keras' do (a window of another length, the None time axis of Keras' shapes).
+    virtual bool takes_input_shape(const Shape& example) const;
+    // For those layers: the example has at least one axis and ends in the built one.
+    bool same_last_axis(const Shape& example) const;
 
   private:
     struct Param {

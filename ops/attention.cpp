@@ -8,9 +8,12 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "framework/errors.h"
 #include "framework/record.h"
 #include "ops/activation.h"
+#include "ops/dropout.h"
 #include "ops/elementwise.h"
 #include "ops/gemm.h"
 #include "ops/linalg.h"
@@ -109,6 +112,13 @@ void masked_softmax_rows(T* s, std::size_t rows, std::size_t n, const bool* allo
     }
 }
 
+// p times the dropout mask m, both (queries, keys), into `out` (p may be out itself).
+template <class T>
+const T* drop(const T* p, const T* m, std::vector<T>& out) {
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = p[i] * m[i];
+    return out.data();
+}
+
 // The same attention with differentiable ops (heads as a separate axis), for gradients of
 // gradients: the probabilities (batch, heads, queries, keys) from q and k.
 template <class T>
@@ -144,11 +154,22 @@ VariableOf<T> attention(const VariableOf<T>& q, const VariableOf<T>& k, const Va
     const std::optional<Mask> allowed = allowed_keys(options, d);
     const std::size_t qw = d.heads * d.dim, vw = d.heads * d.value_dim, qk = d.queries * d.keys;
     const T scale = static_cast<T>(d.scale);
+    if (!(options.dropout >= 0 && options.dropout < 1)) {
+        throw std::invalid_argument(
+            fmt::format("attention: dropout must be in [0, 1), got {}", options.dropout));
+    }
 
-    auto probs = std::make_shared<TensorOf<T>>(
-        TensorOf<T>::from_shape({d.batch, d.heads, d.queries, d.keys}));
+    const Shape probs_shape{d.batch, d.heads, d.queries, d.keys};
+    auto probs = std::make_shared<TensorOf<T>>(TensorOf<T>::from_shape(probs_shape));
+    // The dropout mask (0 or 1 / (1 - rate)) over the probabilities; none without dropout.
+    std::shared_ptr<const TensorOf<T>> keep;
+    if (options.dropout > 0) {
+        keep = std::make_shared<const TensorOf<T>>(dropout_mask<T>(
+            probs_shape, options.dropout, options.rng ? *options.rng : global_rng()));
+    }
     TensorOf<T> y = TensorOf<T>::from_shape({d.batch, d.queries, vw});
     const T *Q = q.value().data(), *K = k.value().data(), *V = v.value().data();
+    std::vector<T> dropped(keep ? qk : 0);
     for (std::size_t b = 0; b < d.batch; ++b) {
         const bool* mask = allowed ? allowed->data() + (d.mask_batch == 1 ? 0 : b) * qk : nullptr;
         for (std::size_t h = 0; h < d.heads; ++h) {
@@ -157,13 +178,14 @@ VariableOf<T> attention(const VariableOf<T>& q, const VariableOf<T>& k, const Va
                             Q + b * d.queries * qw + h * d.dim, qw, K + b * d.keys * qw + h * d.dim,
                             qw, T(0), P, d.keys);
             masked_softmax_rows(P, d.queries, d.keys, mask);
-            gemm_strided<T>(false, false, d.queries, d.value_dim, d.keys, T(1), P, d.keys,
+            const T* used = keep ? drop(P, keep->data() + (b * d.heads + h) * qk, dropped) : P;
+            gemm_strided<T>(false, false, d.queries, d.value_dim, d.keys, T(1), used, d.keys,
                             V + b * d.keys * vw + h * d.value_dim, vw, T(0),
                             y.data() + b * d.queries * vw + h * d.value_dim, vw);
         }
     }
 
-    auto backward = [d, probs, scale](const BackwardContext<T>& c) {
+    auto backward = [d, probs, keep, scale](const BackwardContext<T>& c) {
         const std::size_t qw = d.heads * d.dim, vw = d.heads * d.value_dim;
         const std::size_t qk = d.queries * d.keys;
         const T *Q = c.input(0).data(), *K = c.input(1).data(), *V = c.input(2).data();
@@ -172,21 +194,23 @@ VariableOf<T> attention(const VariableOf<T>& q, const VariableOf<T>& k, const Va
         for (std::size_t i = 0; i < 3; ++i) {
             if (c.needs(i)) grads[i] = TensorOf<T>::from_shape(c.input(i).shape());
         }
-        std::vector<T> dp(qk);
+        std::vector<T> dp(qk), dropped(keep ? qk : 0);
         for (std::size_t b = 0; b < d.batch; ++b) {
             for (std::size_t h = 0; h < d.heads; ++h) {
                 const T* P = probs->data() + (b * d.heads + h) * qk;
+                const T* M = keep ? keep->data() + (b * d.heads + h) * qk : nullptr;
                 const T* dO = G + b * d.queries * vw + h * d.value_dim;
                 const T* Vb = V + b * d.keys * vw + h * d.value_dim;
-                if (c.needs(2)) {  // dV = P^T dO
-                    gemm_strided<T>(true, false, d.keys, d.value_dim, d.queries, T(1), P, d.keys,
-                                    dO, vw, T(0),
+                if (c.needs(2)) {  // dV = P^T dO, P after dropout
+                    gemm_strided<T>(true, false, d.keys, d.value_dim, d.queries, T(1),
+                                    M ? drop(P, M, dropped) : P, d.keys, dO, vw, T(0),
                                     grads[2].data() + b * d.keys * vw + h * d.value_dim, vw);
                 }
                 if (!c.needs(0) && !c.needs(1)) continue;
-                // dP = dO V^T; dS = P * (dP - rowsum(dP * P)), in place.
+                // dP = dO V^T (times the dropout mask); dS = P * (dP - rowsum(dP * P)), in place.
                 gemm_strided<T>(false, true, d.queries, d.keys, d.value_dim, T(1), dO, vw, Vb, vw,
                                 T(0), dp.data(), d.keys);
+                if (M) drop(dp.data(), M, dp);
                 for (std::size_t i = 0; i < d.queries; ++i) {
                     T* row = dp.data() + i * d.keys;
                     const T* p = P + i * d.keys;
@@ -208,14 +232,16 @@ VariableOf<T> attention(const VariableOf<T>& q, const VariableOf<T>& k, const Va
         }
         return grads;
     };
-    auto graph_backward = [d, allowed](const GraphBackwardContext<T>& c) {
+    auto graph_backward = [d, allowed, keep](const GraphBackwardContext<T>& c) {
         const VariableOf<T> qh = heads_of(c.input(0), d.heads), kh = heads_of(c.input(1), d.heads);
         const VariableOf<T> vh = heads_of(c.input(2), d.heads), gh = heads_of(c.grad, d.heads);
         const VariableOf<T> p = graph_probs(qh, kh, d, allowed);
+        const VariableOf<T> m = keep ? VariableOf<T>(*keep) : VariableOf<T>();
         VariableList<T> grads(3);
-        if (c.needs(2)) grads[2] = merge_heads(matmul(transpose(p), gh));
+        if (c.needs(2)) grads[2] = merge_heads(matmul(transpose(keep ? p * m : p), gh));
         if (c.needs(0) || c.needs(1)) {
-            const VariableOf<T> dp = matmul(gh, transpose(vh));
+            VariableOf<T> dp = matmul(gh, transpose(vh));
+            if (keep) dp = dp * m;
             const VariableOf<T> ds = p * (dp - sum(dp * p, {-1}, true)) * T(d.scale);
             if (c.needs(0)) grads[0] = merge_heads(matmul(ds, kh));
             if (c.needs(1)) grads[1] = merge_heads(matmul(transpose(ds), qh));

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 
+#include "framework/random.h"
 #include "framework/variable.h"
 
 namespace xgrad {
@@ -22,12 +23,18 @@ struct AttentionOptions {
     Mask mask = Mask();
     // Query i attends to keys 0..i only (Keras' use_causal_mask), combined with `mask`.
     bool causal = false;
+    // Dropout on the attention probabilities (Keras' dropout, for training): each is zeroed
+    // with this probability and the others scaled by 1 / (1 - dropout) after the softmax,
+    // drawn from `rng` (nullptr: the process-wide generator). Must be in [0, 1); 0 is none.
+    double dropout = 0;
+    Rng* rng = nullptr;
 };
 
 // A query row that may attend to no key at all gets zeros (and no gradient), not NaN. Shapes
 // that do not fit (ranks, batch or time sizes, a last axis not divisible by num_heads, q and
 // k of different widths, a mask of another shape) are a ShapeError naming attention and the
-// shapes. The probabilities are kept for backward (batch * heads * queries * keys values).
+// shapes; a dropout outside [0, 1) is a std::invalid_argument. The probabilities are kept for
+// backward (batch * heads * queries * keys values, twice that with dropout: its mask too).
 template <class T>
 VariableOf<T> attention(const VariableOf<T>& q, const VariableOf<T>& k, const VariableOf<T>& v,
                         const AttentionOptions& options = {});

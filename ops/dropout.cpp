@@ -18,28 +18,33 @@ namespace {
 
 template <class T>
 XGRAD_VECTOR_CLONES void mask_loop(std::size_t n, const std::uint64_t* __restrict__ bits,
-                                   std::uint64_t threshold, T scale, const T* __restrict__ x,
-                                   T* __restrict__ mask, T* __restrict__ y) {
-    for (std::size_t i = 0; i < n; ++i) {
-        mask[i] = bits[i] < threshold ? T(0) : scale;
-        y[i] = x[i] * mask[i];
+                                   std::uint64_t threshold, T scale, T* __restrict__ mask) {
+    for (std::size_t i = 0; i < n; ++i) mask[i] = bits[i] < threshold ? T(0) : scale;
+}
+
+template <class T>
+XGRAD_VECTOR_CLONES void multiply_loop(std::size_t n, const T* __restrict__ x,
+                                       const T* __restrict__ mask, T* __restrict__ y) {
+    for (std::size_t i = 0; i < n; ++i) y[i] = x[i] * mask[i];
+}
+
+void check_rate(const char* op, double rate) {
+    if (!(rate >= 0 && rate < 1)) {
+        throw std::invalid_argument(fmt::format("{}: rate must be in [0, 1), got {}", op, rate));
     }
 }
 
 }  // namespace
 
 template <class T>
-VariableOf<T> dropout(const VariableOf<T>& x, double rate, bool training, Rng& rng) {
-    if (!(rate >= 0 && rate < 1)) {
-        throw std::invalid_argument(fmt::format("dropout: rate must be in [0, 1), got {}", rate));
-    }
-    if (!training || rate == 0) return x;
+TensorOf<T> dropout_mask(const Shape& shape, double rate, Rng& rng) {
+    check_rate("dropout_mask", rate);
     // The mask holds 0 for a dropped element and 1 / (1 - rate) for a kept one, so the
     // expected value is unchanged and the backward is the same multiplication. Uniforms
     // come from the top 53 bits of the generator so a seed gives the same mask everywhere.
     const T scale = static_cast<T>(1.0 / (1.0 - rate));
-    const TensorOf<T>& xv = x.value();
-    const std::size_t n = xv.size();
+    TensorOf<T> mask = TensorOf<T>::from_shape(shape);
+    const std::size_t n = mask.size();
     // The draws go into a buffer first, so the masking loop has no call and no branch and
     // vectorises (a branch on a coin flip mispredicts half the time). u < rate is tested as
     // the exactly equivalent integer test bits < ceil(rate * 2^53).
@@ -47,9 +52,18 @@ VariableOf<T> dropout(const VariableOf<T>& x, double rate, bool training, Rng& r
     bits.resize(n);
     for (auto& b : bits) b = rng() >> 11;
     const auto threshold = static_cast<std::uint64_t>(std::ceil(rate * 0x1.0p53));
-    TensorOf<T> mask = TensorOf<T>::from_shape(xv.shape());
+    mask_loop<T>(n, bits.data(), threshold, scale, mask.data());
+    return mask;
+}
+
+template <class T>
+VariableOf<T> dropout(const VariableOf<T>& x, double rate, bool training, Rng& rng) {
+    check_rate("dropout", rate);
+    if (!training || rate == 0) return x;
+    const TensorOf<T>& xv = x.value();
+    TensorOf<T> mask = dropout_mask<T>(x.shape(), rate, rng);
     TensorOf<T> y = TensorOf<T>::from_shape(xv.shape());
-    mask_loop<T>(n, bits.data(), threshold, scale, xv.data(), mask.data(), y.data());
+    multiply_loop<T>(xv.size(), xv.data(), mask.data(), y.data());
     // One mask shared by both backward functions (no copy).
     auto shared = std::make_shared<const TensorOf<T>>(std::move(mask));
     return record<T>(
@@ -66,6 +80,7 @@ VariableOf<T> dropout(const VariableOf<T>& x, double rate, bool training) {
 }
 
 #define XGRAD_INSTANTIATE_DROPOUT(T)                                          \
+    template TensorOf<T> dropout_mask(const Shape&, double, Rng&);            \
     template VariableOf<T> dropout(const VariableOf<T>&, double, bool, Rng&); \
     template VariableOf<T> dropout(const VariableOf<T>&, double, bool);
 XGRAD_FOR_EACH_DTYPE(XGRAD_INSTANTIATE_DROPOUT)

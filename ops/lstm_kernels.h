@@ -5,33 +5,13 @@
 // as much as the products; the float versions here do, at float precision (a few ulp).
 #pragma once
 
-#include <bit>
 #include <cmath>
 #include <cstddef>
-#include <cstdint>
 
 #include "framework/vectorize.h"
+#include "ops/float_math.h"
 
 namespace xgrad::lstm_kernels {
-
-// e^x in float: Cody-Waite range reduction and Cephes' expf polynomial (about 1 ulp), the
-// power of two built in the exponent bits; every step is a plain float or int operation.
-inline float exp_f(float x) {
-    x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);  // (comparisons vectorise; fmin may not)
-    const float shifter = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
-    const float t = x * 1.44269504088896341f + shifter;
-    const float n = t - shifter;
-    const std::int32_t k = std::bit_cast<std::int32_t>(t) - std::bit_cast<std::int32_t>(shifter);
-    const float r = (x - n * 0.693359375f) - n * -2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    const float y = p * r * r + r + 1.0f;
-    return y * std::bit_cast<float>((k + 127) << 23);
-}
 
 inline float sigmoid_f(float x) {
     return 1.0f / (1.0f + exp_f(-x));

@@ -36,6 +36,8 @@ class Dense : public Module {
     void build(const Shape& input_shape) override;
     Shape output_shape(const Shape& input_shape) const override;
     std::string type_name() const override { return "Dense"; }
+    // Any shape ending in the features it was built for: (None, 10, 32) after (None, 64, 32).
+    bool takes_input_shape(const Shape& example) const override { return same_last_axis(example); }
 
     nlohmann::json config() const override;
     static Dense from_config(const LayerConfig& config);

@@ -26,6 +26,8 @@ class LayerNormalization : public Module {
     using Module::forward;
     Shape output_shape(const Shape& input_shape) const override { return input_shape; }
     std::string type_name() const override { return "LayerNormalization"; }
+    // Any shape ending in the features it was built for: (None, 10, 32) after (None, 64, 32).
+    bool takes_input_shape(const Shape& example) const override { return same_last_axis(example); }
     nlohmann::json config() const override;
     static LayerNormalization from_config(const LayerConfig& config);
     std::optional<std::uint64_t> weight_count(const Shape& input_shape) const override;

@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 
+#include <fmt/format.h>
 #include <xtensor/xbuilder.hpp>
 
 #include "framework/errors.h"
@@ -98,18 +99,23 @@ XGRAD_FOR_EACH_DTYPE(XGRAD_INSTANTIATE_MHA)
 
 MultiHeadAttention::MultiHeadAttention(std::size_t num_heads, std::size_t key_dim,
                                        std::size_t value_dim, bool use_bias, std::size_t output_dim,
-                                       bool use_causal_mask)
+                                       bool use_causal_mask, double dropout)
     : num_heads_(num_heads),
       key_dim_(key_dim),
       value_dim_(value_dim == 0 ? key_dim : value_dim),
       use_bias_(use_bias),
       output_dim_(output_dim),
-      use_causal_mask_(use_causal_mask) {
+      use_causal_mask_(use_causal_mask),
+      dropout_(dropout) {
     if (num_heads == 0 || key_dim == 0) {
         throw std::invalid_argument(
             "MultiHeadAttention: num_heads and key_dim must be positive, "
             "got " +
             std::to_string(num_heads) + " and " + std::to_string(key_dim));
+    }
+    if (!(dropout >= 0 && dropout < 1)) {
+        throw std::invalid_argument(
+            fmt::format("MultiHeadAttention: dropout must be in [0, 1), got {}", dropout));
     }
 }
 
@@ -202,7 +208,9 @@ Variable MultiHeadAttention::attend(const Variable& query, const Variable& value
     if (!key.defined()) shapes.pop_back();
     if (!built()) build(shapes);
     return multi_head_attention(query, value, k_in, weights(),
-                                {.mask = attention_mask, .causal = use_causal_mask});
+                                {.mask = attention_mask,
+                                 .causal = use_causal_mask,
+                                 .dropout = is_training() ? dropout_ : 0});
 }
 
 Variable MultiHeadAttention::forward(const Variable& x) {
@@ -221,13 +229,15 @@ std::vector<Variable> MultiHeadAttention::forward(const std::vector<Variable>& i
 nlohmann::json MultiHeadAttention::config() const {
     return {{"num_heads", num_heads_},   {"key_dim", key_dim_},
             {"value_dim", value_dim_},   {"use_bias", use_bias_},
-            {"output_dim", output_dim_}, {"use_causal_mask", use_causal_mask_}};
+            {"output_dim", output_dim_}, {"use_causal_mask", use_causal_mask_},
+            {"dropout", dropout_}};
 }
 
 MultiHeadAttention MultiHeadAttention::from_config(const LayerConfig& c) {
     return MultiHeadAttention(c.count("num_heads"), c.count("key_dim"), c.count("value_dim"),
                               c.boolean("use_bias"), c.count("output_dim"),
-                              c.boolean("use_causal_mask"));
+                              c.boolean("use_causal_mask"),
+                              c.has("dropout") ? c.number("dropout") : 0.0);  // older files: none
 }
 
 std::optional<std::uint64_t> MultiHeadAttention::weight_count(const Shape& input_shape) const {

@@ -15,7 +15,7 @@
 //
 // As a one-input layer (in a Sequential), forward(x) is self-attention: attend(x, x), causal
 // when the layer was made with use_causal_mask. Each example's time dimension is fixed at
-// build time, as for every xgrad layer.
+// build time (Dense and LayerNormalization take any; this layer not yet).
 #pragma once
 
 #include <cstddef>
@@ -55,10 +55,12 @@ VariableOf<T> multi_head_attention(const VariableOf<T>& query, const VariableOf<
 class MultiHeadAttention : public Module {
   public:
     // value_dim 0 means key_dim; output_dim 0 means the query's number of features (Keras'
-    // output_shape=None). num_heads or key_dim 0 is a std::invalid_argument.
+    // output_shape=None). dropout is Keras' dropout: in training, on the attention
+    // probabilities (ops/attention.h). num_heads or key_dim 0, or a dropout outside [0, 1), is
+    // a std::invalid_argument.
     MultiHeadAttention(std::size_t num_heads, std::size_t key_dim, std::size_t value_dim = 0,
                        bool use_bias = true, std::size_t output_dim = 0,
-                       bool use_causal_mask = false);
+                       bool use_causal_mask = false, double dropout = 0);
 
     std::size_t num_heads() const { return num_heads_; }
     std::size_t key_dim() const { return key_dim_; }
@@ -66,6 +68,7 @@ class MultiHeadAttention : public Module {
     bool use_bias() const { return use_bias_; }
     std::size_t output_dim() const { return output_dim_; }
     bool use_causal_mask() const { return use_causal_mask_; }
+    double dropout() const { return dropout_; }
 
     // Keras' call(query, value, key=value, attention_mask, use_causal_mask): attention_mask
     // (queries, keys) or (batch, queries, keys), true where a query may attend to a key;
@@ -98,6 +101,7 @@ class MultiHeadAttention : public Module {
     bool use_bias_;
     std::size_t output_dim_;
     bool use_causal_mask_;
+    double dropout_;
     // query, key, value, attention_output: each holds one kernel and bias in Keras' layout.
     std::shared_ptr<Module> projections_[4];
 };

@@ -5,6 +5,7 @@
 #include <xtensor/xbuilder.hpp>
 #include <xtensor/xmath.hpp>
 #include <xtensor/xsort.hpp>
+#include <xtensor/xview.hpp>
 
 #include "framework/errors.h"
 #include "framework/testing.h"
@@ -144,4 +145,27 @@ TEST_CASE("Dense: on rank > 2 it applies to the last axis, as Keras") {
                 for (std::size_t f = 0; f < 3; ++f) v += x(b, t, f) * w(f, u);
                 CHECK(y.value()(b, t, u) == doctest::Approx(std::max(v, 0.f)));
             }
+}
+
+TEST_CASE("Dense: built for one window length, it takes any other (Keras' None time axis)") {
+    manual_seed(5);
+    nn::Dense d(3);
+    d.build({6, 4});
+    Tensor x = xt::arange<float>(0.f, 24.f);
+    x.reshape({1, 6, 4});
+    const Tensor full = d(Variable(x)).value();
+    // The last two steps alone, and one step without a time axis: the same rows.
+    const Tensor tail = d(Variable(Tensor(xt::view(x, xt::all(), xt::range(4, 6))))).value();
+    CHECK(tail.shape() == std::vector<std::size_t>{1, 2, 3});
+    XGRAD_CHECK_TENSOR_CLOSE(tail, Tensor(xt::view(full, xt::all(), xt::range(4, 6))));
+    const Tensor step = d(Variable(Tensor(xt::view(x, xt::all(), 5)))).value();
+    XGRAD_CHECK_TENSOR_CLOSE(step, Tensor(xt::view(full, xt::all(), 5)));
+    d.build({2, 4});  // already built: the same weights
+    CHECK(d.count_params() == 15);
+    // Another number of features is still an error naming both shapes.
+    CHECK_THROWS_WITH_AS(d(Variable(Tensor::from_shape({1, 6, 5}))),
+                         "dense: expected input shape (None, 6, 4), got (1, 6, 5)", ShapeError);
+    CHECK_THROWS_WITH_AS(d.build({6, 5}),
+                         "dense: already built for input shape (None, 6, 4), got (None, 6, 5)",
+                         ShapeError);
 }

@@ -45,3 +45,16 @@ TEST_CASE("LayerNormalization: each (example, step) row normalised, gamma and be
     CHECK(ln.beta().grad()(2) == doctest::Approx(6.f));
     CHECK_THROWS_AS(ln(Variable(Tensor::from_shape({1, 2, 4}))), ShapeError);
 }
+
+TEST_CASE("LayerNormalization: built for one window length, it takes any other") {
+    nn::LayerNormalization ln(1e-5);
+    ln.build({8, 3});
+    ln.gamma().mutable_value() = Tensor{1.f, 2.f, 3.f};
+    const Tensor x = {{{1.f, 2.f, 4.f}, {0.f, 5.f, -1.f}}};  // (1, 2, 3): 2 steps
+    const Tensor y = ln(Variable(x)).value();
+    CHECK(y.shape() == Shape{1, 2, 3});
+    XGRAD_CHECK_TENSOR_CLOSE(y, layer_norm(Variable(x), ln.gamma(), ln.beta(), 1e-5).value());
+    CHECK_THROWS_WITH_AS(ln(Variable(Tensor::from_shape({1, 8, 4}))),
+                         "layer_normalization: expected input shape (None, 8, 3), got (1, 8, 4)",
+                         ShapeError);
+}

@@ -76,6 +76,34 @@ TEST_CASE("MultiHeadAttention: causal self-attention ignores later steps; masks;
     CHECK_THROWS_AS(mha(Variable(Tensor::from_shape({1, 5, 7}))), ShapeError);
 }
 
+TEST_CASE("MultiHeadAttention: dropout on the probabilities in training only") {
+    const Tensor x = Tensor(xt::cast<float>(wavy({2, 5, 8}, 0.3)));
+    nn::MultiHeadAttention plain(2, 4, 0, true, 0, true);
+    nn::MultiHeadAttention dropping(2, 4, 0, true, 0, true, /*dropout=*/0.5);
+    manual_seed(4);
+    plain.build({5, 8});
+    manual_seed(4);
+    dropping.build({5, 8});  // the same weights
+    CHECK(dropping.dropout() == 0.5);
+    const Tensor without = plain(Variable(x)).value();
+    // Training (a module's default): probabilities dropped, reproducible from the seed.
+    manual_seed(8);
+    const Tensor trained = dropping(Variable(x)).value();
+    CHECK(xt::any(xt::not_equal(trained, without)));
+    manual_seed(8);
+    CHECK(dropping(Variable(x)).value() == trained);
+    // Evaluation: the same weights give the output without dropout.
+    dropping.eval();
+    CHECK(dropping(Variable(x)).value() == without);
+    // A config written before dropout existed has none.
+    nlohmann::json old = dropping.config();
+    old.erase("dropout");
+    CHECK(nn::MultiHeadAttention::from_config(nn::LayerConfig(old, "layer 'mha'")).dropout() == 0);
+    CHECK_THROWS_WITH_AS(nn::MultiHeadAttention(2, 4, 0, true, 0, false, 1.0),
+                         "MultiHeadAttention: dropout must be in [0, 1), got 1",
+                         std::invalid_argument);
+}
+
 TEST_CASE("multi_head_attention: float64 gradient checks with a mask, all weights") {
     Mask mask = xt::ones<bool>({2, 3, 4});
     mask(0, 1, 2) = false;
@@ -84,8 +112,11 @@ TEST_CASE("multi_head_attention: float64 gradient checks with a mask, all weight
         CAPTURE(causal);
         const auto f = [mask, causal](const std::vector<Variable64>& in) {
             nn::AttentionWeights<double> w{in[3], in[4], in[5], in[6], in[7], in[8], in[9], in[10]};
-            return nn::multi_head_attention(in[0], in[1], in[2], w,
-                                            {.mask = mask, .causal = causal});
+            // With dropout in the causal case (one fixed mask: a generator made afresh).
+            Rng rng(2);
+            return nn::multi_head_attention(
+                in[0], in[1], in[2], w,
+                {.mask = mask, .causal = causal, .dropout = causal ? 0.3 : 0.0, .rng = &rng});
         };
         // query (2, 3, 5), value (2, 4, 3), key (2, 4, 4); 2 heads, key_dim 2, value_dim 3.
         const std::vector<Tensor64> in = {
@@ -102,7 +133,7 @@ TEST_CASE("sequence layers in a model file: saved and loaded with their config a
     nn::LayerNormalization norm(1e-5, true, false);
     norm.set_input_shape({6, 8});
     model.add(norm);
-    model.add(nn::MultiHeadAttention(2, 3, 5, true, 4, true));
+    model.add(nn::MultiHeadAttention(2, 3, 5, true, 4, true, 0.25));
     model.add(nn::GlobalAveragePooling1D());
     model.add(nn::Dense(2));
     model.build({6, 8});
@@ -118,6 +149,7 @@ TEST_CASE("sequence layers in a model file: saved and loaded with their config a
     CHECK(mha->value_dim() == 5);
     CHECK(mha->output_dim() == 4);
     CHECK(mha->use_causal_mask());
+    CHECK(mha->dropout() == 0.25);
     const auto* ln = dynamic_cast<const nn::LayerNormalization*>(loaded.layers()[0].get());
     REQUIRE(ln != nullptr);
     CHECK(ln->epsilon() == 1e-5);

@@ -12,9 +12,11 @@ using namespace xgrad;
 namespace {
 using V = std::vector<Variable64>;
 
-// The same attention from separate ops, one head at a time, with -inf where masked.
+// The same attention from separate ops, one head at a time, with -inf where masked and each
+// probability times keep(b, h, i, j) when a dropout mask is given.
 Tensor64 reference(const Tensor64& q, const Tensor64& k, const Tensor64& v, std::size_t heads,
-                   const Mask& allowed /* (batch, queries, keys) */) {
+                   const Mask& allowed /* (batch, queries, keys) */,
+                   const Tensor64* keep = nullptr /* (batch, heads, queries, keys) */) {
     const std::size_t B = q.shape()[0], Tq = q.shape()[1], Tk = k.shape()[1];
     const std::size_t d = q.shape()[2] / heads, dv = v.shape()[2] / heads;
     Tensor64 out = xt::zeros<double>({B, Tq, heads * dv});
@@ -34,7 +36,8 @@ Tensor64 reference(const Tensor64& q, const Tensor64& k, const Tensor64& v, std:
                 for (double& x : s) total += (x = std::exp(x - mx));
                 for (std::size_t j = 0; j < Tk; ++j) {
                     for (std::size_t e = 0; e < dv; ++e) {
-                        out(b, i, h * dv + e) += s[j] / total * v(b, j, h * dv + e);
+                        const double p = s[j] / total * (keep ? (*keep)(b, h, i, j) : 1.0);
+                        out(b, i, h * dv + e) += p * v(b, j, h * dv + e);
                     }
                 }
             }
@@ -87,6 +90,52 @@ TEST_CASE("attention: gradient checks with a mask and causal, second derivatives
     none(0, 0) = none(0, 1) = false;
     const auto g = [none](const V& in) { return attention(in[0], in[1], in[2], {.mask = none}); };
     XGRAD_CHECK_GRADCHECK(g, {wavy({1, 2, 3}), wavy({1, 2, 3}, 1.0), wavy({1, 2, 3}, 2.0)});
+}
+
+TEST_CASE("attention: dropout on the probabilities, values and gradients") {
+    const Tensor64 q = wavy({2, 3, 4}), k = wavy({2, 5, 4}, 1.0), v = wavy({2, 5, 6}, 2.0);
+    Mask all = xt::ones<bool>({2, 3, 5});
+    // The mask is dropout_mask's from the same generator state: 0 or 1 / (1 - 0.4).
+    Rng a(11), b(11);
+    const Tensor64 keep = dropout_mask<double>({2, 2, 3, 5}, 0.4, a);
+    const Tensor64 y = attention(Variable64(q), Variable64(k), Variable64(v),
+                                 {.num_heads = 2, .dropout = 0.4, .rng = &b})
+                           .value();
+    XGRAD_CHECK_TENSOR_CLOSE(y, reference(q, k, v, 2, all, &keep), 1e-10, 1e-12);
+    CHECK(xt::any(xt::equal(keep, 0.0)));
+    CHECK(xt::any(xt::not_equal(y, reference(q, k, v, 2, all))));
+    // Rate 0 is no dropout; the generator is left alone.
+    Rng c(11);
+    XGRAD_CHECK_TENSOR_CLOSE(attention(Variable64(q), Variable64(k), Variable64(v),
+                                       {.num_heads = 2, .dropout = 0, .rng = &c})
+                                 .value(),
+                             reference(q, k, v, 2, all), 1e-10, 1e-12);
+    CHECK(c() == Rng(11)());
+    // The process-wide generator without rng: the same seed, the same output.
+    manual_seed(5);
+    const Tensor64 g1 =
+        attention(Variable64(q), Variable64(k), Variable64(v), {.num_heads = 2, .dropout = 0.4})
+            .value();
+    manual_seed(5);
+    XGRAD_CHECK_TENSOR_CLOSE(
+        attention(Variable64(q), Variable64(k), Variable64(v), {.num_heads = 2, .dropout = 0.4})
+            .value(),
+        g1, 0, 0);
+
+    // Gradients with a fixed mask (a generator made afresh on each call), with a key mask and
+    // causal, and second derivatives.
+    Mask m = xt::ones<bool>({3, 4});
+    m(2, 0) = false;
+    const auto f = [m](const V& in) {
+        Rng rng(3);
+        return attention(in[0], in[1], in[2],
+                         {.num_heads = 2, .mask = m, .causal = true, .dropout = 0.5, .rng = &rng});
+    };
+    const std::vector<Tensor64> in = {wavy({2, 3, 4}), wavy({2, 4, 4}, 1.0), wavy({2, 4, 2}, 2.0)};
+    XGRAD_CHECK_GRADCHECK(f, in);
+    XGRAD_CHECK_GRADGRADCHECK(f, in);
+    CHECK_THROWS_WITH_AS(attention(Variable64(q), Variable64(k), Variable64(v), {.dropout = 1}),
+                         "attention: dropout must be in [0, 1), got 1", std::invalid_argument);
 }
 
 TEST_CASE("attention: errors name the op and the shapes") {

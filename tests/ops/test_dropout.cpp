@@ -34,6 +34,19 @@ TEST_CASE("dropout: the same seed gives the same mask, another seed another") {
     XGRAD_CHECK_TENSOR_CLOSE(dropout(x, 0.3, true).value(), g1);
 }
 
+TEST_CASE("dropout_mask: the mask dropout multiplies by, from the same draws") {
+    Rng a(9), b(9);
+    const Tensor64 mask = dropout_mask<double>({4, 50}, 0.25, a);
+    for (double m : mask) CHECK((m == 0.0 || m == 1.0 / 0.75));
+    CHECK(xt::any(xt::equal(mask, 0.0)));
+    CHECK(xt::any(xt::not_equal(mask, 0.0)));
+    const Tensor64 x = constant({4, 50}, 2.0);
+    XGRAD_CHECK_TENSOR_CLOSE(dropout(Variable64(x), 0.25, true, b).value(), Tensor64(x * mask), 0,
+                             0);
+    CHECK_THROWS_WITH_AS(dropout_mask<float>({3}, 1.5, a),
+                         "dropout_mask: rate must be in [0, 1), got 1.5", std::invalid_argument);
+}
+
 TEST_CASE("dropout: drops about `rate` of the elements and preserves the mean") {
     const Variable x(Tensor(xt::ones<float>({100000})));
     Rng rng(1);
