@@ -190,41 +190,8 @@ VariableOf<T> sigmoid(const VariableOf<T>& x) {
         "sigmoid", x);
 }
 
-namespace {
-
-// float tanh without a branch, so that map_loop vectorises it: libm's tanhf is a scalar call
-// of ~150 instructions, a quarter of a small tanh network's training (examples/pinn_poisson).
-// Eigen's rational approximation (generic_fast_tanh_float): at most 5 ulp from the exact
-// value with FMA, 7 without (3e-7 relative; tanhf: 2 ulp), exact for |x| < 0.0004 and +-1 beyond
-// +-7.9988.
-float branchless_tanh(float a) {
-    // min/max rather than std::clamp, which GCC leaves as a branch that stops vectorisation.
-    const float x = std::min(std::max(a, -7.99881172180175781f), 7.99881172180175781f);
-    const float x2 = x * x;
-    float p = x2 * -2.76076847742355e-16f + 2.00018790482477e-13f;
-    p = x2 * p + -8.60467152213735e-11f;
-    p = x2 * p + 5.12229709037114e-08f;
-    p = x2 * p + 1.48572235717979e-05f;
-    p = x2 * p + 6.37261928875436e-04f;
-    p = x2 * p + 4.89352455891786e-03f;
-    float q = x2 * 1.19825839466702e-06f + 1.18534705686654e-04f;
-    q = x2 * q + 2.26843463243900e-03f;
-    q = x2 * q + 4.89352518554385e-03f;
-    const float r = x * p / q;
-    return std::abs(a) < 0.0004f ? a : r;
-}
-
-template <class T>
-T tanh_of(T v) {
-    if constexpr (std::is_same_v<T, float>) {
-        return branchless_tanh(v);
-    } else {
-        return std::tanh(v);  // float64 (gradient checks): libm's
-    }
-}
-
-}  // namespace
-
+// tanh_of (ops/float_math.h): a branchless float tanh, so that map() vectorises it; libm's
+// tanhf is a scalar call of ~150 instructions.
 template <class T>
 VariableOf<T> tanh(const VariableOf<T>& x) {
     return record<T>(

@@ -1,6 +1,8 @@
 // Float functions without branches or library calls, so that the element loops that call them
 // vectorise (std::exp and std::erf are scalar libm calls of ~100 instructions each):
-// ops/lstm_kernels.h and the activations. Internal to the ops; not installed.
+// ops/lstm_kernels.h and the activations. Their coefficients come from
+// scripts/fit_float_math.py, which also checks the accuracy quoted here. Internal to the ops; not
+// installed.
 #pragma once
 
 #include <algorithm>
@@ -11,8 +13,10 @@
 
 namespace xgrad {
 
-// e^x in float: Cody-Waite range reduction and Cephes' expf polynomial (about 1 ulp), the
-// power of two built in the exponent bits; every step is a plain float or int operation.
+// e^x in float: Cody-Waite range reduction (x = n ln2 + r, ln2 split in a short head and a
+// tail) and a near-minimax polynomial for e^r on |r| <= ln2 / 2 from scripts/fit_float_math.py
+// (at most 0.97 ulp), the power of two built in the exponent bits; every step is a plain
+// float or int operation.
 inline float exp_f(float x) {
     x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);  // (comparisons vectorise; fmin may not)
     const float shifter = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
@@ -20,14 +24,30 @@ inline float exp_f(float x) {
     const float n = t - shifter;
     const std::int32_t k = std::bit_cast<std::int32_t>(t) - std::bit_cast<std::int32_t>(shifter);
     const float r = (x - n * 0.693359375f) - n * -2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
+    float p = 1.9790352976e-04f;
+    p = p * r + 1.3944648851e-03f;
+    p = p * r + 8.3334970083e-03f;
+    p = p * r + 4.1666295090e-02f;
+    p = p * r + 1.6666665869e-01f;
+    p = p * r + 5.0000000676e-01f;
     const float y = p * r * r + r + 1.0f;
     return y * std::bit_cast<float>((k + 127) << 23);
+}
+
+// tanh in float: x + x^3 P(x^2) below |x| = 0.625 (where 1 - 2 / (e^2x + 1) would lose
+// relative precision), that formula above; P near-minimax from scripts/fit_float_math.py.
+// At most 1.3 ulp (libm's tanhf: 1-2, but a scalar call); both sides computed, then selected.
+inline float tanh_f(float x) {
+    const float a = std::fabs(x);
+    const float z = x * x;
+    float p = -5.7049843834e-03f;
+    p = p * z + 2.0639085041e-02f;
+    p = p * z + -5.3739714456e-02f;
+    p = p * z + 1.3331442191e-01f;
+    p = p * z + -3.3333281942e-01f;
+    const float small = p * z * x + x;
+    const float large = std::copysign(1.0f - 2.0f / (exp_f(2.0f * a) + 1.0f), x);
+    return a < 0.625f ? small : large;
 }
 
 // erf(x) in float: x P(x^2) / Q(x^2) on [-4, 4] (erf is +-1 in float beyond), near-minimax
@@ -52,7 +72,7 @@ inline float erf_f(float a) {
     return x * p / q;
 }
 
-// erf and exp for element loops in any precision: the kernels above in float, libm's in
+// erf, exp and tanh for element loops in any precision: the kernels above in float, libm's in
 // float64 (gradient checks).
 template <class T>
 T erf_of(T v) {
@@ -69,6 +89,15 @@ T exp_of(T v) {
         return exp_f(v);
     } else {
         return std::exp(v);
+    }
+}
+
+template <class T>
+T tanh_of(T v) {
+    if constexpr (std::is_same_v<T, float>) {
+        return tanh_f(v);
+    } else {
+        return std::tanh(v);
     }
 }
 

@@ -17,27 +17,8 @@ inline float sigmoid_f(float x) {
     return 1.0f / (1.0f + exp_f(-x));
 }
 
-// tanh in float: Cephes' tanhf polynomial below |x| = 0.625 (where 1 - 2 / (e^2x + 1) would
-// lose relative precision), that formula above.
-inline float tanh_f(float x) {
-    const float a = std::fabs(x);
-    const float z = x * x;
-    const float small =
-        ((((-5.70498872745e-3f * z + 2.06390887954e-2f) * z - 5.37397155531e-2f) * z +
-          1.33314422036e-1f) *
-             z -
-         3.33332819422e-1f) *
-            z * x +
-        x;
-    const float large = std::copysign(1.0f - 2.0f / (exp_f(2.0f * a) + 1.0f), x);
-    return a < 0.625f ? small : large;
-}
-
 inline double sigmoid_f(double x) {
     return 1.0 / (1.0 + std::exp(-x));
-}
-inline double tanh_f(double x) {
-    return std::tanh(x);
 }
 
 // One batch row of a step's forward: z holds the four pre-activation quarters i, f, g, o of
@@ -50,13 +31,14 @@ XGRAD_VECTOR_CLONES void forward_row(std::size_t u, T* __restrict__ z, const T* 
     T* __restrict__ zg = z + 2 * u;
     T* __restrict__ zo = z + 3 * u;
     for (std::size_t j = 0; j < u; ++j) {
-        const T i = sigmoid_f(zi[j]), f = sigmoid_f(zf[j]), g = tanh_f(zg[j]), o = sigmoid_f(zo[j]);
+        const T i = sigmoid_f(zi[j]), f = sigmoid_f(zf[j]), g = tanh_of(zg[j]),
+                o = sigmoid_f(zo[j]);
         zi[j] = i;
         zf[j] = f;
         zg[j] = g;
         zo[j] = o;
         const T cn = f * c_prev[j] + i * g;
-        const T t = tanh_f(cn);
+        const T t = tanh_of(cn);
         c[j] = cn;
         tc[j] = t;
         h[j] = o * t;
