@@ -34,20 +34,25 @@ inline float exp_f(float x) {
     return y * std::bit_cast<float>((k + 127) << 23);
 }
 
-// tanh in float: x + x^3 P(x^2) below |x| = 0.625 (where 1 - 2 / (e^2x + 1) would lose
-// relative precision), that formula above; P near-minimax from scripts/fit_float_math.py.
-// At most 1.3 ulp (libm's tanhf: 1-2, but a scalar call); both sides computed, then selected.
-inline float tanh_f(float x) {
-    const float a = std::fabs(x);
+// tanh in float: x P(x^2) / Q(x^2) on [-7.905, 7.905] (beyond, tanh is within a few ulp of
+// +-1), near-minimax coefficients derived by scripts/fit_float_math.py: at most 6.3 ulp
+// without FMA (libm's tanhf: 1-2, but a scalar call).
+inline float tanh_f(float a) {
+    // min/max rather than std::clamp, which GCC leaves as a branch that stops vectorisation.
+    const float x = std::min(std::max(a, -7.90531110763549805f), 7.90531110763549805f);
     const float z = x * x;
-    float p = -5.7049843834e-03f;
-    p = p * z + 2.0639085041e-02f;
-    p = p * z + -5.3739714456e-02f;
-    p = p * z + 1.3331442191e-01f;
-    p = p * z + -3.3333281942e-01f;
-    const float small = p * z * x + x;
-    const float large = std::copysign(1.0f - 2.0f / (exp_f(2.0f * a) + 1.0f), x);
-    return a < 0.625f ? small : large;
+    float p = -1.1904587059e-13f;
+    p = z * p + 6.4763945933e-11f;
+    p = z * p + -2.2513957903e-08f;
+    p = z * p + 1.1686954863e-05f;
+    p = z * p + 3.1534143554e-03f;
+    p = z * p + 1.3127925606e-01f;
+    p = z * p + 9.9999999846e-01f;
+    float q = 2.6189851153e-04f;
+    q = z * q + 2.4690966682e-02f;
+    q = z * q + 4.6461257332e-01f;
+    q = z * q + 1.0f;
+    return x * p / q;
 }
 
 // erf(x) in float: x P(x^2) / Q(x^2) on [-4, 4] (erf is +-1 in float beyond), near-minimax
