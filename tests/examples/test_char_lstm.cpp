@@ -4,11 +4,11 @@
 // status 2.
 #include <doctest/doctest.h>
 
-#include <fstream>
 #include <set>
 #include <string>
 
 #include "../datasets/helpers.h"
+#include "char_corpus.h"
 #include "cli_run.h"
 
 using cli_test::check_usage_error;
@@ -20,18 +20,8 @@ namespace {
 constexpr const char* char_lstm = "CHAR_LSTM";
 const std::string tiny = " --units 16 --embedding 8 --block-size 16 --batch-size 4 ";
 
-std::string write_text(const std::string& name, const std::string& text) {
-    const std::string path = test_data::tmp_path(name);
-    std::ofstream(path, std::ios::binary) << text;
-    return path;
-}
-
-// A few hundred lines of a small alphabet.
-std::string corpus() {
-    std::string text;
-    for (int i = 0; i < 300; ++i) text += "the cat sat on the mat " + std::to_string(i % 7) + "\n";
-    return text;
-}
+using char_corpus::corpus;
+using char_corpus::write_text;
 
 }  // namespace
 
